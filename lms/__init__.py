@@ -1,0 +1,26 @@
+"""Kelisim: a plugin-based e-learning platform for training mediators."""
+from flask import Flask
+
+from lms import cli, config, database, errors, i18n, plugins, safety
+from lms.admin.views import bp as admin_bp
+from lms.auth import views as auth_views
+from lms.extensions import csrf, limiter
+from lms.pages.views import bp as pages_bp
+
+
+def create_app(test_config=None):
+    app = Flask(__name__, instance_path=config.instance_path(test_config), instance_relative_config=True)
+    config.load(app, test_config)
+    database.init_app(app)
+    plugins.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+    safety.init_app(app)
+    auth_views.init_app(app)
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(admin_bp)
+    errors.init_app(app)
+    cli.init_app(app)
+    return app
+

@@ -1,0 +1,72 @@
+"""The kinds of things plugins contribute through the hooks in `lms.hookspecs`."""
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """A link in the main navigation. `label` should be a lazy_gettext string."""
+
+    label: str
+    endpoint: str
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class DashboardPanel:
+    """A box on the dashboard, rendered from the plugin's own template with `context`."""
+
+    title: str
+    template: str
+    context: dict = field(default_factory=dict)
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class CourseFileHandler:
+    """Claims the course-package files matching `pattern` (e.g. `scenarios/*.toml`).
+
+    `validate(path)` returns a list of `(line, message)` problems; `load(path)`
+    returns what the activity type needs to build its activity.
+    """
+
+    pattern: str
+    validate: object
+    load: object
+
+    def matches(self, relative_path):
+        return PurePosixPath(relative_path).match(self.pattern)
+
+
+class ActivityType:
+    """One kind of activity in a course (lesson, quiz, roleplay.scenario ...).
+
+    Subclasses set `key` (unique, prefixed with the plugin name for plugins) and
+    `title`, and implement how the activity renders, takes a submission, reports
+    progress and what its maximum score is.
+    """
+
+    key = None
+    title = None
+
+    def render(self, activity, enrollment):
+        raise NotImplementedError
+
+    def handle_submission(self, activity, enrollment, data):
+        raise NotImplementedError
+
+    def progress(self, activity, enrollment):
+        raise NotImplementedError
+
+    def max_score(self, activity):
+        raise NotImplementedError
+
+
+class CompletionCriterion:
+    """A rule that must hold for an enrollment to count as complete."""
+
+    key = None
+    title = None
+
+    def is_met(self, enrollment):
+        raise NotImplementedError

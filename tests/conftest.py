@@ -1,0 +1,162 @@
+"""Fixtures in the manner of Flask's tutorial: app, client, runner, auth, and factories.
+
+One app and one migrated database serve the whole session; every test runs inside a
+transaction that is rolled back afterwards (requests commit to savepoints), so tests
+never see each other's data.
+"""
+import re
+
+import flask_migrate
+import pytest
+from flask_sqlalchemy.session import _app_ctx_id
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from lms import create_app
+from lms.auth.models import User
+from lms.extensions import db, limiter
+from tests import databases
+
+PASSWORD = "correct horse battery staple"
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+
+
+def make_app(tmp_path, database_url, **overrides):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "DATABASE_URL": database_url,
+        "LMS_INSTANCE_PATH": str(tmp_path),
+        "LMS_PLUGINS": [],
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("instance")
+    url = databases.create(folder)
+    app = make_app(folder, url)
+    with app.app_context():
+        flask_migrate.upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+    databases.drop(url)
+
+
+@pytest.fixture(autouse=True)
+def isolated_database(request, app):
+    """Run the test in a transaction that is rolled back; requests commit to savepoints."""
+    if "e2e" in request.keywords:
+        yield
+        return
+    with app.app_context():
+        connection = db.engine.connect()
+        transaction = connection.begin()
+        original_session = db.session
+        db.session = scoped_session(
+            sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+            scopefunc=_app_ctx_id,
+        )
+    limiter.reset()
+    yield
+    with app.app_context():
+        db.session.remove()
+        db.session = original_session
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_token(client, path="/"):
+    match = CSRF_META.search(client.get(path).get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+@pytest.fixture
+def submit(client):
+    """POST a form the way a browser does: with the CSRF token of the current session."""
+
+    def submit(path, data=None, **kwargs):
+        return client.post(path, data={**(data or {}), "csrf_token": csrf_token(client)}, **kwargs)
+
+    return submit
+
+
+@pytest.fixture
+def create_user(app):
+    """Factory: create_user(role="instructor", email=..., ...) -> User (committed)."""
+    counter = iter(range(1, 1_000_000))
+
+    def create_user(role="trainee", email=None, name=None, password=PASSWORD, active=True, locale=None):
+        number = next(counter)
+        with app.app_context():
+            user = User(
+                email=email or f"{role}{number}@example.kz",
+                name=name or f"{role.title()} {number}",
+                role=role,
+                active=active,
+                locale=locale,
+            )
+            user.set_password(password)
+            db.session.add(user)
+            db.session.commit()
+            db.session.refresh(user)
+            db.session.expunge(user)
+            return user
+
+    return create_user
+
+
+class AuthActions:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, user_or_email, password=PASSWORD, **extra):
+        email = getattr(user_or_email, "email", user_or_email)
+        data = {"email": email, "password": password, "csrf_token": csrf_token(self.client), **extra}
+        return self.client.post("/account/login", data=data)
+
+    def logout(self):
+        return self.client.post("/account/logout", data={"csrf_token": csrf_token(self.client)})
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def login_as(create_user, auth):
+    """Sign in a fresh user with the given role and return it."""
+
+    def login_as(role="trainee", **kwargs):
+        user = create_user(role=role, **kwargs)
+        response = auth.login(user)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    return login_as
+
+
+@pytest.fixture
+def get_user(app):
+    def get_user(user_id):
+        with app.app_context():
+            user = db.session.get(User, user_id)
+            if user is not None:
+                db.session.expunge(user)
+            return user
+
+    return get_user

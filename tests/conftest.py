@@ -9,7 +9,8 @@ import re
 import flask_migrate
 import pytest
 from flask_sqlalchemy.session import _app_ctx_id
-from sqlalchemy.orm import scoped_session, sessionmaker
+from flask import current_app
+from sqlalchemy.orm import Session, scoped_session
 
 from lms import create_app
 from lms.auth.models import User
@@ -47,25 +48,32 @@ def app(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def isolated_database(request, app):
-    """Run the test in a transaction that is rolled back; requests commit to savepoints."""
+    """Run the test in a transaction that is rolled back; requests commit to savepoints.
+
+    Only the session app is bound to that transaction: apps that a test builds for
+    itself (other configuration, another database) get ordinary sessions.
+    """
     if "e2e" in request.keywords:
         yield
         return
     with app.app_context():
         connection = db.engine.connect()
         transaction = connection.begin()
-        original_session = db.session
-        db.session = scoped_session(
-            sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
-            scopefunc=_app_ctx_id,
-        )
+    original_session = db.session
+
+    def make_session():
+        if current_app._get_current_object() is app:
+            return Session(bind=connection, join_transaction_mode="create_savepoint")
+        return original_session.session_factory()
+
+    db.session = scoped_session(make_session, scopefunc=_app_ctx_id)
     limiter.reset()
     yield
     with app.app_context():
         db.session.remove()
-        db.session = original_session
-        transaction.rollback()
-        connection.close()
+    db.session = original_session
+    transaction.rollback()
+    connection.close()
 
 
 @pytest.fixture
@@ -79,8 +87,9 @@ def runner(app):
 
 
 def csrf_token(client, path="/"):
-    match = CSRF_META.search(client.get(path).get_data(as_text=True))
-    assert match, f"no CSRF token on {path}"
+    html = client.get(path, follow_redirects=True).get_data(as_text=True)
+    match = CSRF_META.search(html)
+    assert match, f"no CSRF token on {path}: {html[:2000]}"
     return match.group(1)
 
 

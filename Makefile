@@ -11,7 +11,7 @@ FLASK := $(BIN)/flask --app wsgi
 LOCALES := ru kk en
 CATALOG := lms/translations/messages.pot
 
-.PHONY: run test serve translations compile-translations migrate bench clean
+.PHONY: run test serve translations compile-translations migrate clean
 
 $(INSTALLED): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -1,4 +1,6 @@
 """`flask --app wsgi lms ...`: accounts, plugins and demo data from the command line."""
+from importlib.metadata import version
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -7,6 +9,7 @@ from sqlalchemy import select
 from lms.auth import services as accounts
 from lms.auth.models import ROLES, User
 from lms.extensions import db
+from lms.plugins import CORE
 
 DEMO_PASSWORD = "kelisim-demo-2026"
 DEMO_ACCOUNTS = (
@@ -64,13 +67,12 @@ def list_users(role):
 
 @click.command("plugins")
 def list_plugins():
-    """List the enabled plugins, their versions and the activity types each provides."""
+    """List the core and the enabled plugins, their versions and the activity types each provides."""
     registry = current_app.extensions["lms_plugins"]
-    if not registry.plugins:
-        click.echo("No plugins enabled.")
-    for plugin in registry.plugins:
-        types = ", ".join(t.key for t in registry.activity_types_by_plugin.get(plugin.name, [])) or "-"
-        click.echo(f"{plugin.name}\t{plugin.version}\tactivity types: {types}")
+    rows = [(CORE, version("kelisim")), *((plugin.name, plugin.version) for plugin in registry.plugins)]
+    for name, plugin_version in rows:
+        types = ", ".join(t.key for t in registry.activity_types_by_plugin.get(name, [])) or "-"
+        click.echo(f"{name}\t{plugin_version}\tactivity types: {types}")
 
 
 @click.command("demo")

@@ -20,4 +20,4 @@ def select_locale():
 
 def init_app(app):
     babel.init_app(app, locale_selector=select_locale)
-    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals.update(get_locale=get_locale, language_names=LANGUAGE_NAMES)

@@ -3,6 +3,7 @@ from flask_babel import get_locale
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
+from lms.admin.services import self_registration_open
 from lms.extensions import csrf, db
 from lms.pages.forms import LanguageForm
 from lms.safety import safe_next
@@ -25,7 +26,7 @@ def layout_context():
 def index():
     if current_user.is_authenticated:
         return redirect(url_for("pages.dashboard"))
-    return render_template("pages/index.html")
+    return render_template("pages/index.html", registration_open=self_registration_open())
 
 
 @bp.route("/dashboard")

@@ -5,6 +5,7 @@ transaction that is rolled back afterwards (requests commit to savepoints), so t
 never see each other's data.
 """
 import re
+import socket
 
 import flask_migrate
 import pytest
@@ -84,6 +85,12 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def csrf_token(client, path="/"):

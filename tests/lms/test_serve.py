@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests import databases
+from tests.conftest import free_port
 
 REDIS = ("127.0.0.1", 6379)
 BIN = Path(sys.executable).parent
@@ -26,12 +27,6 @@ def redis_available():
     except OSError:
         return False
     return True
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

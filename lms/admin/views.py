@@ -1,7 +1,7 @@
 from datetime import datetime, time, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 
 from lms.admin import services
@@ -130,7 +130,12 @@ def confirm_import():
         return render_template("admin/import_preview.html", preview=preview, form=form), 400
     users = services.import_users(current_user, preview)
     db.session.commit()
-    flash(_("%(count)d accounts have been created and mailed a link to choose a password.", count=len(users)), "success")
+    message = ngettext(
+        "%(num)d account has been created and mailed a link to choose a password.",
+        "%(num)d accounts have been created and mailed a link to choose a password.",
+        len(users),
+    )
+    flash(message, "success")
     return redirect(url_for("admin.users"))
 
 

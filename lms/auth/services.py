@@ -3,7 +3,7 @@ from functools import cache
 from pathlib import Path
 
 from flask import current_app, url_for
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale, gettext as _, ngettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
@@ -111,7 +111,7 @@ def send_password_link(user, welcome=False):
                 _("Hello %(name)s,", name=user.name),
                 intro,
                 link,
-                _("The link works for %(hours)d hours and only once.", hours=hours),
+                ngettext("The link works for %(num)d hour and only once.", "The link works for %(num)d hours and only once.", hours),
                 _("If you did not ask for this, you can ignore this message."),
             ]
         )

@@ -1,5 +1,5 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_limiter.util import get_remote_address
 
@@ -53,8 +53,10 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    locale = str(get_locale())
     logout_user()
     session.clear()
+    session["locale"] = locale
     flash(_("You have signed out."), "success")
     return redirect(url_for("pages.index"))
 

@@ -3,7 +3,7 @@ from importlib.metadata import version
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from lms.auth import services as accounts
@@ -34,6 +34,7 @@ def init_app(app):
 
 
 @click.command("create")
+@with_appcontext
 @click.argument("email")
 @click.option("--name", required=True, help="Full name.")
 @click.option("--role", type=click.Choice(ROLES), default="trainee", show_default=True)
@@ -54,6 +55,7 @@ def create_user(email, name, role, locale, password):
 
 
 @click.command("list")
+@with_appcontext
 @click.option("--role", type=click.Choice(ROLES), default=None)
 def list_users(role):
     """List accounts."""
@@ -66,6 +68,7 @@ def list_users(role):
 
 
 @click.command("plugins")
+@with_appcontext
 def list_plugins():
     """List the core and the enabled plugins, their versions and the activity types each provides."""
     registry = current_app.extensions["lms_plugins"]
@@ -76,6 +79,7 @@ def list_plugins():
 
 
 @click.command("demo")
+@with_appcontext
 def demo():
     """Create the demo accounts (idempotent) and print how to sign in."""
     for email, name, role, locale in DEMO_ACCOUNTS:

@@ -41,7 +41,10 @@ def lms_dashboard_panels(user):
 
 @hookspec
 def lms_cli_commands():
-    """Return click commands or groups to add under `flask lms`."""
+    """Return click commands or groups to add under `flask lms`.
+
+    Use `flask.cli.AppGroup` (or `with_appcontext`) so that commands run inside the app.
+    """
 
 
 @hookspec

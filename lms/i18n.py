@@ -1,5 +1,5 @@
 """Choosing the language of a request: the user's profile, then the session, then the browser."""
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -10,6 +10,8 @@ LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "kk": "Қазақша
 
 
 def select_locale():
+    if not has_request_context():
+        return None  # CLI commands and other work outside a request: the default language
     languages = current_app.config["LMS_LANGUAGES"]
     if current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale

@@ -131,7 +131,7 @@ def plugin_manager(plugins):
         manager.check_pending()
     except pluggy.PluginValidationError as error:
         raise PluginError(
-            f"Plugin {error.plugin_name!r}: implements a hook that is not in the contract "
+            f"Plugin {manager.get_name(error.plugin)!r}: implements a hook that is not in the contract "
             f"(lms/hookspecs.py): {error}"
         )
     return manager

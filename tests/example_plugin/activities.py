@@ -1,0 +1,38 @@
+from lms.plugin_api import ActivityType, CompletionCriterion, lazy_gettext as _l, render_template
+
+
+class Reflection(ActivityType):
+    """A short written reflection: submitted means done; it carries no score."""
+
+    key = "example.reflection"
+    title = _l("Reflection")
+
+    def render(self, activity, enrollment):
+        return render_template("example/reflection.html", activity=activity)
+
+    def handle_submission(self, activity, enrollment, data):
+        return {"status": "completed" if data.get("text", "").strip() else "started"}
+
+    def progress(self, activity, enrollment):
+        return None
+
+    def max_score(self, activity):
+        return 0
+
+
+class AlwaysReflected(CompletionCriterion):
+    key = "example.reflected"
+    title = _l("Has reflected")
+
+    def is_met(self, enrollment):
+        return True
+
+
+def validate_reflection(path):
+    """Problems as (line, message): a reflection prompt must not be empty."""
+    text = path.read_text(encoding="utf-8")
+    return [] if text.strip() else [(1, "The reflection prompt is empty.")]
+
+
+def load_reflection(path):
+    return {"prompt": path.read_text(encoding="utf-8").strip()}

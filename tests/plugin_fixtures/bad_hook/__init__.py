@@ -1,0 +1,1 @@
+"""Breaks one plugin rule on purpose (see plugin.py)."""

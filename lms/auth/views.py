@@ -54,8 +54,9 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     locale = str(get_locale())
-    logout_user()
+    # Clear first: logout_user leaves a flag in the session that deletes the remember cookie.
     session.clear()
+    logout_user()
     session["locale"] = locale
     flash(_("You have signed out."), "success")
     return redirect(url_for("pages.index"))

@@ -3,6 +3,7 @@ from flask import Flask
 
 from lms import cli, config, database, errors, i18n, plugins, safety
 from lms.admin.views import bp as admin_bp
+from lms.courses.views import bp as courses_bp
 from lms.auth import views as auth_views
 from lms.extensions import csrf, limiter
 from lms.pages.views import bp as pages_bp
@@ -20,6 +21,7 @@ def create_app(test_config=None):
     auth_views.init_app(app)
     app.register_blueprint(pages_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(courses_bp)
     errors.init_app(app)
     cli.init_app(app)
     return app

@@ -1,5 +1,6 @@
 """`flask --app wsgi lms ...`: accounts, plugins and demo data from the command line."""
 from importlib.metadata import version
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -7,6 +8,10 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from lms.auth import services as accounts
+from lms.courses import packages
+from lms.courses.models import Course
+from lms.enrollments.models import INSTRUCTOR
+from lms.enrollments.services import enroll
 from lms.auth.models import ROLES, User
 from lms.extensions import db
 from lms.plugins import CORE
@@ -28,6 +33,7 @@ def init_app(app):
     lms.add_command(users)
     lms.add_command(list_plugins)
     lms.add_command(demo)
+    lms.add_command(courses)
     for command in app.extensions["lms_plugins"].cli_commands:
         lms.add_command(command)
     app.cli.add_command(lms)
@@ -81,11 +87,70 @@ def list_plugins():
 @click.command("demo")
 @with_appcontext
 def demo():
-    """Create the demo accounts (idempotent) and print how to sign in."""
+    """Create the demo accounts and load the courses in courses/ (idempotent); print how to sign in."""
     for email, name, role, locale in DEMO_ACCOUNTS:
         if not accounts.email_taken(email):
             accounts.create_user(email, name, role=role, locale=locale, password=DEMO_PASSWORD, action="user.created_cli")
     db.session.commit()
+    registry = current_app.extensions["lms_plugins"]
+    instructor = accounts.find_user(DEMO_ACCOUNTS[1][0])
+    for folder in sorted(Path(current_app.config["LMS_COURSES_PATH"]).glob(f"*/{packages.MANIFEST}")):
+        try:
+            report = packages.import_package(folder.parent, registry)
+        except packages.PackageError as error:
+            raise click.ClickException(f"{folder.parent}:\n{error}")
+        enroll(instructor, report.course, role=INSTRUCTOR)
+        db.session.commit()
+        click.echo(next(report.lines()))
     click.echo("Demo sign-ins (password for all: %s):" % DEMO_PASSWORD)
     for email, _name, role, _locale in DEMO_ACCOUNTS:
         click.echo(f"  {role:<11} {email}")
+
+
+courses = AppGroup("courses", help="Course packages: validate, import, list, export.")
+
+
+@courses.command("validate")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def validate_course(path):
+    """Print every problem of the package at PATH as file:line: message."""
+    _spec, problems = packages.read_package(path, current_app.extensions["lms_plugins"], current_app.config["LMS_LANGUAGES"])
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        raise SystemExit(1)
+    click.echo(f"{path}: OK")
+
+
+@courses.command("import")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def import_course(path):
+    """Import or update the course at PATH; a package with any problem changes nothing."""
+    try:
+        report = packages.import_package(path, current_app.extensions["lms_plugins"])
+    except packages.PackageError as error:
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        raise SystemExit(1)
+    for line in report.lines():
+        click.echo(line)
+
+
+@courses.command("list")
+def list_courses():
+    """List the courses with their versions."""
+    for course in db.session.scalars(select(Course).order_by(Course.slug)):
+        state = "published" if course.published else "draft"
+        click.echo(f"{course.slug}\t{course.version}\t{state}\t{course.title.get('en', '')}")
+
+
+@courses.command("export")
+@click.argument("slug")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def export_course(slug, directory):
+    """Write the course SLUG as a package into DIRECTORY."""
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    if course is None:
+        raise click.ClickException(f"No course {slug!r}.")
+    packages.export_course(course, directory)
+    click.echo(f"Exported {slug} {course.version} to {directory}")

@@ -18,6 +18,8 @@ LMS_HTTPS = False
 LMS_TRUSTED_PROXIES = 0
 LMS_PAGE_SIZE = 25
 LMS_LOGIN_LIMIT = "10 per minute"
+LMS_COURSES_PATH = str(Path(__file__).resolve().parent.parent / "courses")
+LMS_COURSE_FILE_MAX_BYTES = 5 * 1024 * 1024
 PASSWORD_RESET_MAX_AGE = 2 * 60 * 60
 PASSWORD_MIN_LENGTH = 10
 MAIL_BACKEND = "file"  # "file": <instance>/outbox/*.eml; "smtp": the MAIL_SERVER below
@@ -43,6 +45,7 @@ ENVIRONMENT = {
     "LMS_SELF_REGISTRATION": lambda value: value.lower() in ("1", "true", "yes", "on"),
     "LMS_HTTPS": lambda value: value.lower() in ("1", "true", "yes", "on"),
     "LMS_TRUSTED_PROXIES": int,
+    "LMS_COURSES_PATH": str,
     "MAIL_BACKEND": str,
     "MAIL_SERVER": str,
     "MAIL_PORT": int,

@@ -26,8 +26,10 @@ class DashboardPanel:
 class CourseFileHandler:
     """Claims the course-package files matching `pattern` (e.g. `scenarios/*.toml`).
 
-    `validate(path)` returns a list of `(line, message)` problems; `load(path)`
-    returns what the activity type needs to build its activity.
+    `validate(path, package_root)` returns a list of `(line, message)` problems;
+    `load(path, package_root)` returns the text stored as the activity's content for
+    that language (the activity type parses it when it needs to), so that exporting a
+    course writes the same file back.
     """
 
     pattern: str
@@ -48,6 +50,10 @@ class ActivityType:
 
     key = None
     title = None
+
+    def open(self, activity, enrollment):
+        """The learner opened the activity: report it through lms.progress.services.record."""
+        raise NotImplementedError
 
     def render(self, activity, enrollment):
         raise NotImplementedError

@@ -5,6 +5,7 @@ transaction that is rolled back afterwards (requests commit to savepoints), so t
 never see each other's data.
 """
 import re
+from pathlib import Path
 import socket
 
 import flask_migrate
@@ -19,6 +20,7 @@ from lms.extensions import db, limiter
 from tests import databases
 
 PASSWORD = "correct horse battery staple"
+FIXTURES = Path(__file__).parent / "fixtures"
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
 
@@ -29,6 +31,7 @@ def make_app(tmp_path, database_url, **overrides):
         "DATABASE_URL": database_url,
         "LMS_INSTANCE_PATH": str(tmp_path),
         "LMS_PLUGINS": [],
+        "LMS_COURSES_PATH": str(FIXTURES / "courses"),
     }
     config.update(overrides)
     return create_app(config)
@@ -75,6 +78,48 @@ def isolated_database(request, app):
     db.session = original_session
     transaction.rollback()
     connection.close()
+
+
+@pytest.fixture
+def build_app(tmp_path):
+    """Factory for apps of their own beside the shared `app`: other settings, another database.
+
+    build_app(database_url=None, migrate=False, **overrides) makes a test app with its own
+    instance folder under tmp_path and, unless given a URL, its own fresh SQLite file;
+    migrate=True upgrades its database to the latest revision.
+    build_app.from_environment() calls create_app() exactly as wsgi.py does, configured
+    only by the environment and the instance folder it names.
+
+    isolated_database binds db.session to the rolled-back transaction only for the shared
+    app, so these apps really use their own database. Do not mix them with the shared
+    `client` in a test. Afterwards every app built has its sessions removed and its engine
+    disposed.
+    """
+    built = []
+
+    def build_app(database_url=None, migrate=False, **overrides):
+        folder = tmp_path / f"app-{len(built)}"
+        folder.mkdir()
+        if database_url is None:
+            database_url = f"sqlite:///{folder / 'lms.sqlite3'}"
+        app = make_app(folder, database_url, **overrides)
+        built.append(app)
+        if migrate:
+            with app.app_context():
+                flask_migrate.upgrade()
+        return app
+
+    def from_environment():
+        app = create_app()
+        built.append(app)
+        return app
+
+    build_app.from_environment = from_environment
+    yield build_app
+    for app in built:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture

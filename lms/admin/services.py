@@ -1,6 +1,4 @@
 """User administration and site settings, with the rules that protect them."""
-import csv
-import io
 from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
@@ -12,6 +10,7 @@ from lms.admin.models import SiteSetting
 from lms.audit.services import record
 from lms.auth import services as accounts
 from lms.auth.models import ADMIN, ROLES, User
+from lms.csv_import import read_rows
 from lms.extensions import db
 
 SELF_REGISTRATION = "self_registration"
@@ -138,44 +137,18 @@ class ImportPreview:
 
 
 def preview_users_csv(actor, text):
-    """Check every row of a users CSV (email, name, role, language); import nothing.
-
-    Commas or semicolons both work, as spreadsheet programs write either. Each
-    problem carries the line of the file it was found on.
-    """
-    rows, problems = [], []
-    if not text.strip():
-        return ImportPreview(rows, [(1, _("The file is empty."))])
-    try:
-        dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    header = [column.strip().lower() for column in next(reader)]
-    missing = [column for column in ("email", "name") if column not in header]
-    unknown = [column for column in header if column not in CSV_COLUMNS]
-    if missing or unknown:
-        message = _(
-            "The first line must name the columns email, name, role, language (missing: %(missing)s; unknown: %(unknown)s).",
-            missing=", ".join(missing) or "-",
-            unknown=", ".join(unknown) or "-",
-        )
-        return ImportPreview(rows, [(1, message)])
-    for values in reader:
-        if not any(value.strip() for value in values):
-            continue
-        if len(values) > len(header):
-            problems.append((reader.line_num, _("This row has more values than the header has columns.")))
-            continue
-        cells = dict(zip(header, (value.strip() for value in values)))
-        role = cells.get("role", "").lower()
+    """Check every row of a users CSV (email, name, role, language); import nothing."""
+    cells, problems = read_rows(text, CSV_COLUMNS, required=("email", "name"))
+    rows = []
+    for cell in cells:
+        role = cell.get("role", "").lower()
         rows.append(
             ImportRow(
-                line=reader.line_num,
-                email=cells.get("email", "").lower(),
-                name=cells.get("name", ""),
+                line=cell["line"],
+                email=cell["email"].lower(),
+                name=cell["name"],
                 role=ROLE_ALIASES.get(role, role) or ROLES[0],
-                language=cells.get("language", "").lower(),
+                language=cell.get("language", "").lower(),
             )
         )
     existing = set(db.session.scalars(select(User.email).where(User.email.in_({row.email for row in rows}))))
@@ -183,8 +156,6 @@ def preview_users_csv(actor, text):
     for row in rows:
         check_row(actor, row, existing, first_line_of)
         problems.extend((row.line, error) for error in row.errors)
-    if not rows and not problems:
-        problems.append((1, _("The file has a header but no users.")))
     return ImportPreview(rows, sorted(problems, key=lambda problem: problem[0]))
 
 

@@ -28,11 +28,11 @@ class AlwaysReflected(CompletionCriterion):
         return True
 
 
-def validate_reflection(path):
+def validate_reflection(path, package_root):
     """Problems as (line, message): a reflection prompt must not be empty."""
     text = path.read_text(encoding="utf-8")
     return [] if text.strip() else [(1, "The reflection prompt is empty.")]
 
 
-def load_reflection(path):
-    return {"prompt": path.read_text(encoding="utf-8").strip()}
+def load_reflection(path, package_root):
+    return path.read_text(encoding="utf-8")

@@ -126,12 +126,12 @@ def test_course_file_handler_claims_its_files_only(example_app, tmp_path):
     handler = registry.file_handler_for("reflections/week1.txt")
     assert isinstance(handler, CourseFileHandler)
     assert handler.pattern == "reflections/*.txt"
-    assert registry.file_handler_for("lessons/x.md") is None
-    assert registry.file_handler_for("reflections/week1.md") is None
+    assert registry.file_handler_for("lessons/x.md").pattern == "*.md"  # the core's lessons
+    assert registry.file_handler_for("reflections/week1.pdf") is None
     prompt = tmp_path / "week1.txt"
     prompt.write_text("What surprised you this week?\n", encoding="utf-8")
-    assert handler.validate(prompt) == []
-    assert handler.load(prompt) == {"prompt": "What surprised you this week?"}
+    assert handler.validate(prompt, tmp_path) == []
+    assert handler.load(prompt, tmp_path) == "What surprised you this week?\n"
 
 
 def test_cli_group_runs_under_flask_lms(example_app):

@@ -5,39 +5,16 @@ import textwrap
 
 import pytest
 
-from lms import config as lms_config, create_app
-from lms.extensions import db
+from lms import config as lms_config
 from tests.conftest import CSRF_META
 
 
 @pytest.fixture
-def environment(monkeypatch, tmp_path):
-    """A clean environment: none of the variables the app reads, as on a fresh server.
-
-    db.session is an ordinary Flask-SQLAlchemy session while the test runs (the
-    isolated_database fixture binds it to the shared test database).
-    """
+def environment(monkeypatch):
+    """A clean environment: none of the variables the app reads, as on a fresh server."""
     for name in (*lms_config.ENVIRONMENT, "LMS_INSTANCE_PATH"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(db, "session", db._make_scoped_session({}))
     return monkeypatch
-
-
-@pytest.fixture
-def build(environment):
-    """create_app() exactly as wsgi.py calls it: no test configuration."""
-    made = []
-
-    def build():
-        app = create_app()
-        made.append(app)
-        return app
-
-    yield build
-    for app in made:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def instance_folder(tmp_path, name="instance", config_py=None):
@@ -48,7 +25,7 @@ def instance_folder(tmp_path, name="instance", config_py=None):
     return folder
 
 
-def test_environment_overrides_instance_file_which_overrides_defaults(build, environment, tmp_path):
+def test_environment_overrides_instance_file_which_overrides_defaults(build_app, environment, tmp_path):
     folder = instance_folder(
         tmp_path,
         config_py="""
@@ -69,7 +46,7 @@ def test_environment_overrides_instance_file_which_overrides_defaults(build, env
     environment.setenv("MAIL_USE_TLS", "1")
     environment.setenv("LMS_TRUSTED_PROXIES", "2")
 
-    app = build()
+    app = build_app.from_environment()
 
     assert app.instance_path == str(folder.resolve())
     # environment beats the file
@@ -91,11 +68,11 @@ def test_environment_overrides_instance_file_which_overrides_defaults(build, env
     assert not (folder / "secret_key").exists()
 
 
-def test_instance_file_settings_apply_without_environment(build, environment, tmp_path):
+def test_instance_file_settings_apply_without_environment(build_app, environment, tmp_path):
     folder = instance_folder(tmp_path, config_py='SECRET_KEY = "file-key"\nLMS_HTTPS = True\nMAIL_PORT = 2525\n')
     environment.setenv("LMS_INSTANCE_PATH", str(folder))
 
-    app = build()
+    app = build_app.from_environment()
 
     assert app.config["MAIL_PORT"] == 2525
     assert app.config["LMS_HTTPS"] is True
@@ -104,11 +81,11 @@ def test_instance_file_settings_apply_without_environment(build, environment, tm
     assert app.config["PREFERRED_URL_SCHEME"] == "https"
 
 
-def test_defaults_without_file_or_environment(build, environment, tmp_path):
+def test_defaults_without_file_or_environment(build_app, environment, tmp_path):
     folder = instance_folder(tmp_path)
     environment.setenv("LMS_INSTANCE_PATH", str(folder))
 
-    app = build()
+    app = build_app.from_environment()
 
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{folder.resolve() / 'lms.sqlite3'}"
     assert app.config["MAIL_SERVER"] == "localhost"
@@ -119,58 +96,53 @@ def test_defaults_without_file_or_environment(build, environment, tmp_path):
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 
 
-def test_instance_folder_is_created_when_missing(build, environment, tmp_path):
+def test_instance_folder_is_created_when_missing(build_app, environment, tmp_path):
     folder = tmp_path / "not-yet" / "instance"
     environment.setenv("LMS_INSTANCE_PATH", str(folder))
 
-    app = build()
+    app = build_app.from_environment()
 
     assert folder.is_dir()
     assert app.instance_path == str(folder.resolve())
 
 
 @pytest.mark.parametrize("scheme", ["postgres", "postgresql"])
-def test_postgresql_urls_use_psycopg_3(build, environment, tmp_path, scheme):
+def test_postgresql_urls_use_psycopg_3(build_app, environment, tmp_path, scheme):
     environment.setenv("LMS_INSTANCE_PATH", str(instance_folder(tmp_path)))
     environment.setenv("DATABASE_URL", f"{scheme}://kelisim:secret@db.internal:5432/kelisim")
 
-    app = build()
+    app = build_app.from_environment()
 
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://kelisim:secret@db.internal:5432/kelisim"
 
 
-def test_environment_variables_that_are_empty_are_ignored(build, environment, tmp_path):
+def test_environment_variables_that_are_empty_are_ignored(build_app, environment, tmp_path):
     folder = instance_folder(tmp_path, config_py='MAIL_SERVER = "mail.from-file.example"\n')
     environment.setenv("LMS_INSTANCE_PATH", str(folder))
     environment.setenv("MAIL_SERVER", "")
 
-    app = build()
+    app = build_app.from_environment()
 
     assert app.config["MAIL_SERVER"] == "mail.from-file.example"
 
 
-def test_test_configuration_ignores_the_environment(environment, tmp_path):
+def test_test_configuration_ignores_the_environment(build_app, environment):
     """Tests pass their settings explicitly; a developer's shell variables must not leak in."""
     environment.setenv("MAIL_SERVER", "mail.from-env.example")
-    folder = instance_folder(tmp_path)
 
-    app = create_app({"TESTING": True, "SECRET_KEY": "k", "LMS_INSTANCE_PATH": str(folder),
-                      "DATABASE_URL": f"sqlite:///{folder / 'x.sqlite3'}", "LMS_PLUGINS": []})
-    try:
-        assert app.config["MAIL_SERVER"] == "localhost"
-    finally:
-        with app.app_context():
-            db.engine.dispose()
+    app = build_app()
+
+    assert app.config["MAIL_SERVER"] == "localhost"
 
 
 # ---------------------------------------------------------------- the secret key
 
 
-def test_secret_key_is_generated_once_and_reused(build, environment, tmp_path):
+def test_secret_key_is_generated_once_and_reused(build_app, environment, tmp_path):
     folder = instance_folder(tmp_path)
     environment.setenv("LMS_INSTANCE_PATH", str(folder))
 
-    first = build()
+    first = build_app.from_environment()
     key_file = folder / "secret_key"
     assert key_file.is_file()
     key = key_file.read_text().strip()
@@ -178,28 +150,28 @@ def test_secret_key_is_generated_once_and_reused(build, environment, tmp_path):
     assert first.config["SECRET_KEY"] == key
     assert stat.S_IMODE(key_file.stat().st_mode) & 0o077 == 0, "the key file must be private to its owner"
 
-    second = build()
+    second = build_app.from_environment()
     assert second.config["SECRET_KEY"] == key
     assert key_file.read_text().strip() == key
 
 
-def test_generated_key_differs_between_instances(build, environment, tmp_path):
+def test_generated_key_differs_between_instances(build_app, environment, tmp_path):
     environment.setenv("LMS_INSTANCE_PATH", str(instance_folder(tmp_path, "one")))
-    one = build()
+    one = build_app.from_environment()
     environment.setenv("LMS_INSTANCE_PATH", str(instance_folder(tmp_path, "two")))
-    two = build()
+    two = build_app.from_environment()
 
     assert one.config["SECRET_KEY"] != two.config["SECRET_KEY"]
 
 
-def test_sessions_survive_a_restart_with_the_generated_key(build, environment, tmp_path):
+def test_sessions_survive_a_restart_with_the_generated_key(build_app, environment, tmp_path):
     """A restart (a second create_app) must not sign everybody out or expire their forms."""
     environment.setenv("LMS_INSTANCE_PATH", str(instance_folder(tmp_path)))
-    before = build().test_client()
+    before = build_app.from_environment().test_client()
     page = before.get("/").get_data(as_text=True)
     token = CSRF_META.search(page).group(1)
 
-    after = build().test_client()
+    after = build_app.from_environment().test_client()
     after.set_cookie("session", before.get_cookie("session").value)
     response = after.post("/language", data={"language": "ru", "next": "/", "csrf_token": token})
 
@@ -208,12 +180,12 @@ def test_sessions_survive_a_restart_with_the_generated_key(build, environment, t
         assert session["locale"] == "ru"
 
 
-def test_secret_key_from_the_environment_wins(build, environment, tmp_path):
+def test_secret_key_from_the_environment_wins(build_app, environment, tmp_path):
     folder = instance_folder(tmp_path)
     environment.setenv("LMS_INSTANCE_PATH", str(folder))
     environment.setenv("SECRET_KEY", "from-the-environment")
 
-    app = build()
+    app = build_app.from_environment()
 
     assert app.config["SECRET_KEY"] == "from-the-environment"
     assert not (folder / "secret_key").exists()

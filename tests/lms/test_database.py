@@ -1,37 +1,28 @@
 """The embedded SQLite database: pragmas, and concurrent writes that never fail with a lock error."""
 import threading
 
-import flask_migrate
 import pytest
 from sqlalchemy import func, select, text
 
 from lms.auth.models import User
 from lms.extensions import db
 from tests import databases
-from tests.conftest import PASSWORD, csrf_token, make_app
+from tests.conftest import PASSWORD, csrf_token
 
 pytestmark = pytest.mark.skipif(bool(databases.server_url()), reason="SQLite-specific behaviour")
 
 
-@pytest.fixture
-def sqlite_app(tmp_path):
-    app = make_app(tmp_path, f"sqlite:///{tmp_path / 'lms.sqlite3'}")
-    with app.app_context():
-        flask_migrate.upgrade()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-
-
-def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout(sqlite_app):
+def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout(build_app):
+    sqlite_app = build_app(migrate=True)
     with sqlite_app.app_context():
         assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert db.session.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
 
 
-def test_concurrent_registrations_all_succeed(sqlite_app):
+def test_concurrent_registrations_all_succeed(build_app):
     """Eight threads sign up at once; every request is written, none sees "database is locked"."""
+    sqlite_app = build_app(migrate=True)
     statuses, errors = [], []
 
     def sign_up(thread_number):

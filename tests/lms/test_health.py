@@ -1,31 +1,6 @@
 """The health check that load balancers and container orchestrators poll."""
 import pytest
 
-from lms.extensions import db
-from tests.conftest import make_app
-
-
-@pytest.fixture
-def separate_app(tmp_path, monkeypatch):
-    """Factory for an app with a database URL of our choosing.
-
-    The isolated_database fixture binds db.session to the shared test database; here
-    db.session is an ordinary Flask-SQLAlchemy session so the app uses its own URL.
-    """
-    monkeypatch.setattr(db, "session", db._make_scoped_session({}))
-    made = []
-
-    def factory(database_url):
-        app = make_app(tmp_path, database_url)
-        made.append(app)
-        return app
-
-    yield factory
-    for app in made:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-
 
 def test_healthz_reports_ok(client):
     response = client.get("/healthz")
@@ -50,8 +25,8 @@ def test_healthz_needs_no_sign_in_and_no_session(client):
     ],
     ids=["postgresql-refused", "sqlite-missing-folder"],
 )
-def test_healthz_reports_an_unreachable_database(separate_app, database_url):
-    app = separate_app(database_url)
+def test_healthz_reports_an_unreachable_database(build_app, database_url):
+    app = build_app(database_url)
 
     response = app.test_client().get("/healthz")
 
@@ -63,8 +38,8 @@ def test_healthz_reports_an_unreachable_database(separate_app, database_url):
     assert "hunter2" not in text and "nonexistent-folder" not in text  # no connection details leak
 
 
-def test_healthz_recovers_once_the_database_answers(separate_app, tmp_path):
-    app = separate_app("sqlite:///" + str(tmp_path / "later" / "lms.sqlite3"))
+def test_healthz_recovers_once_the_database_answers(build_app, tmp_path):
+    app = build_app("sqlite:///" + str(tmp_path / "later" / "lms.sqlite3"))
     client = app.test_client()
     assert client.get("/healthz").status_code == 503
 

@@ -3,7 +3,6 @@ import html
 import re
 from urllib.parse import quote
 
-import flask_migrate
 import pytest
 from flask import url_for
 from sqlalchemy import select
@@ -11,7 +10,7 @@ from sqlalchemy import select
 from lms.audit.models import AuditEntry
 from lms.auth.models import User
 from lms.extensions import db
-from tests.conftest import CSRF_META, PASSWORD, csrf_token, make_app
+from tests.conftest import CSRF_META, PASSWORD, csrf_token
 
 CSRF_MESSAGE = "The form has expired or did not come from this site."
 SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
@@ -26,35 +25,6 @@ def next_field(page):
     assert form, "no sign-in form on the page"
     match = NEXT_FIELD.search(form.group(1))
     return html.unescape(match.group(1)) if match else ""
-
-
-@pytest.fixture
-def separate_app(tmp_path, monkeypatch):
-    """Factory for apps of their own (own instance folder and SQLite file), for settings
-    the shared app does not have.
-
-    The isolated_database fixture binds db.session to the shared test database; while this
-    fixture is in use db.session is an ordinary Flask-SQLAlchemy session, so these apps
-    really talk to their own database. Do not mix them with the shared `client` in a test.
-    """
-    monkeypatch.setattr(db, "session", db._make_scoped_session({}))
-    made = []
-
-    def factory(migrate=False, **overrides):
-        folder = tmp_path / f"instance{len(made)}"
-        folder.mkdir()
-        app = make_app(folder, "sqlite:///" + str(folder / "lms.sqlite3"), **overrides)
-        made.append(app)
-        if migrate:
-            with app.app_context():
-                flask_migrate.upgrade()
-        return app
-
-    yield factory
-    for app in made:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def signed_in(client):
@@ -291,8 +261,8 @@ def test_session_cookie_is_http_only_and_same_site(client, auth, create_user):
     assert remember.same_site == "Lax"
 
 
-def test_cookies_are_secure_behind_https(separate_app):
-    app = separate_app(migrate=True, LMS_HTTPS=True)
+def test_cookies_are_secure_behind_https(build_app):
+    app = build_app(migrate=True, LMS_HTTPS=True)
     with app.app_context():
         user = User(email="secure@example.kz", name="Secure User", role="trainee")
         user.set_password(PASSWORD)
@@ -432,8 +402,8 @@ def test_method_not_allowed_uses_the_layout(client):
     assert "405" in assert_layout(response)
 
 
-def test_unhandled_exception_shows_the_500_page_without_details(separate_app):
-    app = separate_app(TESTING=False, PROPAGATE_EXCEPTIONS=False, DEBUG=False)
+def test_unhandled_exception_shows_the_500_page_without_details(build_app):
+    app = build_app(TESTING=False, PROPAGATE_EXCEPTIONS=False, DEBUG=False)
 
     @app.route("/boom")
     def boom():

@@ -12,6 +12,7 @@ import flask_migrate
 import pytest
 from flask_sqlalchemy.session import _app_ctx_id
 from flask import current_app
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, scoped_session
 
 from lms import create_app
@@ -209,6 +210,20 @@ def login_as(create_user, auth):
         return user
 
     return login_as
+
+
+def find_user(app, email):
+    """The user with this email, detached so that tests can read it after the request."""
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is not None:
+            db.session.expunge(user)
+        return user
+
+
+def user_count(app):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(User))
 
 
 @pytest.fixture

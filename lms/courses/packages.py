@@ -435,13 +435,8 @@ def import_package(root, registry, actor=None):
         raise PackageError(
             [Problem(MANIFEST, 1, f"version {spec.version} is older than the installed {course.version}")]
         )
-    course.version = spec.version
-    course.title = spec.title
-    course.description = spec.description
-    course.category = spec.category
-    course.hours = spec.hours
-    course.languages = spec.languages
-    course.enrollment_policy = spec.enrollment_policy
+    for name in ("version", "title", "description", "category", "hours", "languages", "enrollment_policy"):
+        setattr(course, name, getattr(spec, name))
     db.session.flush()
     apply_modules(course, spec, report, actor)
     staging = stage_files(spec)
@@ -481,17 +476,9 @@ def apply_modules(course, spec, report, actor):
                 if previous is not None and previous.source == "browser":
                     author = previous.author.email if previous.author else None
                     report.replaced_browser_edits.append((activity.slug, previous.revision, author, previous.created_at))
-            activity.module = module
-            activity.type_key = activity_spec.type_key
-            activity.title = activity_spec.title
-            activity.source_file = activity_spec.file
-            activity.content = activity_spec.content
-            activity.settings = activity_spec.settings
-            activity.required = activity_spec.required
-            activity.weight = activity_spec.weight
-            activity.prerequisites = activity_spec.prerequisites
-            activity.position = position
-            activity.archived = False
+            for name in ("type_key", "title", "content", "settings", "required", "weight", "prerequisites"):
+                setattr(activity, name, getattr(activity_spec, name))
+            activity.module, activity.source_file, activity.position, activity.archived = module, activity_spec.file, position, False
             db.session.add(activity)
             if changed:
                 activity.revision += 1

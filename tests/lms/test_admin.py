@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import url_for
-from sqlalchemy import event, func, select, update
+from sqlalchemy import event, select, update
 from werkzeug.routing.converters import AnyConverter
 
 from lms.admin import services
@@ -19,7 +19,7 @@ from lms.admin.forms import NewUserForm, UserForm
 from lms.audit.models import AuditEntry
 from lms.auth.models import User
 from lms.extensions import db
-from tests.conftest import PASSWORD, csrf_token
+from tests.conftest import PASSWORD, csrf_token, find_user, user_count
 
 NEW_PASSWORD = "violet tram under the bridge"
 
@@ -27,17 +27,6 @@ NEW_PASSWORD = "violet tram under the bridge"
 # --- helpers ------------------------------------------------------------------------
 
 
-def find_user(app, email_address):
-    with app.app_context():
-        user = db.session.scalar(select(User).where(User.email == email_address))
-        if user is not None:
-            db.session.expunge(user)
-        return user
-
-
-def user_count(app):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(User))
 
 
 def add_users(app, count, prefix, **attributes):

@@ -3,26 +3,14 @@
 CLI commands run in the session app with the test's rolled-back session, so what
 they write is visible to the test and gone afterwards.
 """
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from lms.audit.models import AuditEntry
-from lms.auth.models import User
 from lms.cli import DEMO_ACCOUNTS, DEMO_PASSWORD
 from lms.extensions import db
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, find_user, user_count
 
 
-def find(app, email):
-    with app.app_context():
-        user = db.session.scalar(select(User).where(User.email == email))
-        if user is not None:
-            db.session.expunge(user)
-        return user
-
-
-def user_count(app):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(User))
 
 
 def test_users_create_with_password(app, runner):
@@ -32,7 +20,7 @@ def test_users_create_with_password(app, runner):
     )
     assert result.exit_code == 0, result.output
     assert "Created instructor dana@example.kz." in result.output
-    user = find(app, "dana@example.kz")
+    user = find_user(app, "dana@example.kz")
     assert user is not None
     assert (user.name, user.role, user.locale, user.active) == ("Dana Omarova", "instructor", "kk", True)
     assert user.check_password(PASSWORD)
@@ -44,14 +32,14 @@ def test_users_create_with_password(app, runner):
 def test_users_create_defaults_to_trainee(app, runner):
     result = runner.invoke(args=["lms", "users", "create", "erlan@example.kz", "--name", "Erlan", "--password", PASSWORD])
     assert result.exit_code == 0, result.output
-    assert find(app, "erlan@example.kz").role == "trainee"
+    assert find_user(app, "erlan@example.kz").role == "trainee"
 
 
 def test_users_create_refuses_a_short_password(app, runner):
     result = runner.invoke(args=["lms", "users", "create", "short@example.kz", "--name", "Short", "--password", "abc123"])
     assert result.exit_code != 0
     assert "Use at least 10 characters." in result.output
-    assert find(app, "short@example.kz") is None
+    assert find_user(app, "short@example.kz") is None
 
 
 def test_users_create_refuses_a_common_password(app, runner):
@@ -60,7 +48,7 @@ def test_users_create_refuses_a_common_password(app, runner):
     )
     assert result.exit_code != 0
     assert "too common" in result.output
-    assert find(app, "common@example.kz") is None
+    assert find_user(app, "common@example.kz") is None
 
 
 def test_users_create_refuses_a_duplicate_email(app, runner, create_user):
@@ -72,7 +60,7 @@ def test_users_create_refuses_a_duplicate_email(app, runner, create_user):
     assert result.exit_code != 0
     assert "An account with taken@example.kz already exists." in result.output
     assert user_count(app) == before
-    assert find(app, "taken@example.kz").name == existing.name
+    assert find_user(app, "taken@example.kz").name == existing.name
 
 
 def test_users_create_prompts_for_the_password_twice(app, runner):
@@ -84,7 +72,7 @@ def test_users_create_prompts_for_the_password_twice(app, runner):
     assert result.output.count("Password") >= 1
     assert "Repeat for confirmation" in result.output
     assert PASSWORD not in result.output  # hidden input
-    assert find(app, "prompted@example.kz").check_password(PASSWORD)
+    assert find_user(app, "prompted@example.kz").check_password(PASSWORD)
 
 
 def test_users_create_prompt_refuses_a_weak_password(app, runner):
@@ -93,7 +81,7 @@ def test_users_create_prompt_refuses_a_weak_password(app, runner):
     )
     assert result.exit_code != 0
     assert "Use at least 10 characters." in result.output
-    assert find(app, "weak@example.kz") is None
+    assert find_user(app, "weak@example.kz") is None
 
 
 def test_users_list(runner, create_user):
@@ -125,7 +113,7 @@ def test_demo_is_idempotent_and_prints_the_sign_ins(app, runner):
         for email, _name, role, _locale in DEMO_ACCOUNTS:
             assert email in output
     for email, name, role, locale in DEMO_ACCOUNTS:
-        user = find(app, email)
+        user = find_user(app, email)
         assert (user.name, user.role, user.locale) == (name, role, locale)
         assert user.check_password(DEMO_PASSWORD)
 

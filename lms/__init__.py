@@ -3,10 +3,14 @@ from flask import Flask
 
 from lms import cli, config, database, errors, i18n, plugins, safety
 from lms.admin.views import bp as admin_bp
+from lms.authoring.views import bp as authoring_bp
+from lms.api.views import bp as api_bp
 from lms.courses.views import bp as courses_bp
+from lms.enrollments.views import bp as enrollments_bp
 from lms.auth import views as auth_views
 from lms.extensions import csrf, limiter
 from lms.pages.views import bp as pages_bp
+from lms.progress.views import bp as progress_bp
 
 
 def create_app(test_config=None):
@@ -22,6 +26,10 @@ def create_app(test_config=None):
     app.register_blueprint(pages_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(courses_bp)
+    app.register_blueprint(authoring_bp)
+    app.register_blueprint(enrollments_bp)
+    app.register_blueprint(progress_bp)
+    app.register_blueprint(api_bp)
     errors.init_app(app)
     cli.init_app(app)
     return app

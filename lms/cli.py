@@ -7,6 +7,8 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
+from lms.api import services as api_tokens
+from lms.api.models import ApiToken
 from lms.auth import services as accounts
 from lms.courses import packages
 from lms.courses.models import Course
@@ -34,6 +36,7 @@ def init_app(app):
     lms.add_command(list_plugins)
     lms.add_command(demo)
     lms.add_command(courses)
+    lms.add_command(tokens)
     for command in app.extensions["lms_plugins"].cli_commands:
         lms.add_command(command)
     app.cli.add_command(lms)
@@ -154,3 +157,48 @@ def export_course(slug, directory):
         raise click.ClickException(f"No course {slug!r}.")
     packages.export_course(course, directory)
     click.echo(f"Exported {slug} {course.version} to {directory}")
+
+
+tokens = AppGroup("tokens", help="Personal API tokens: create, list, revoke.")
+
+
+@tokens.command("create")
+@click.argument("email")
+@click.option("--name", default="personal", show_default=True, help="What the token is for.")
+def create_token(email, name):
+    """Make an API token for the account EMAIL and print it (the only time it is shown)."""
+    user = accounts.find_user(email)
+    if user is None or not user.active:
+        raise click.ClickException(f"No active account uses {accounts.normalize_email(email)}.")
+    if not 1 <= len(name.strip()) <= 100:
+        raise click.ClickException("Give the token a name of 1 to 100 characters.")
+    api_token, token = api_tokens.create_token(user, name.strip())
+    db.session.commit()
+    click.echo(f"Token {api_token.id} ({api_token.name}) for {user.email}. Store it now: it is not shown again.")
+    click.echo(token)
+
+
+@tokens.command("list")
+@click.argument("email")
+def list_tokens(email):
+    """List the API tokens of the account EMAIL (never the tokens themselves)."""
+    user = accounts.find_user(email)
+    if user is None:
+        raise click.ClickException(f"No account uses {accounts.normalize_email(email)}.")
+    for api_token in api_tokens.tokens_of(user):
+        state = "revoked" if api_token.revoked else "active"
+        used = f"{api_token.last_used_at:%Y-%m-%d %H:%M}" if api_token.last_used_at else "never used"
+        click.echo(f"{api_token.id}\t{api_token.name}\t{state}\tcreated {api_token.created_at:%Y-%m-%d %H:%M}\t{used}")
+
+
+@tokens.command("revoke")
+@click.argument("token_id", metavar="ID", type=int)
+def revoke_token(token_id):
+    """Revoke the API token ID for good."""
+    api_token = db.session.get(ApiToken, token_id)
+    if api_token is None:
+        raise click.ClickException(f"No API token {token_id}.")
+    if not api_tokens.revoke(api_token):
+        raise click.ClickException(f"API token {token_id} is already revoked.")
+    db.session.commit()
+    click.echo(f"Revoked API token {token_id} ({api_token.name}) of {api_token.user.email}.")

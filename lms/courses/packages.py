@@ -332,7 +332,7 @@ class PackageReader:
             elif path.is_file() and path.stat().st_size > self.max_bytes:
                 self.problem(
                     relative, 1,
-                    f"the file is {path.stat().st_size / 1e6:.1f} MB, over the limit of {self.max_bytes / 1e6:.1f} MB",
+                    f"the file is {path.stat().st_size:,} bytes, over the limit of {self.max_bytes:,} bytes",
                 )
 
     def assets(self, spec):
@@ -400,8 +400,10 @@ class ImportReport:
         if self.unchanged:
             yield f"{self.course.slug} is already at version {self.course.version}; nothing to import"
             return
-        verb = "Created" if self.created else f"Updated from {self.previous_version} to"
-        yield f"{verb} {self.course.slug} {self.course.version}"
+        if self.created:
+            yield f"Created {self.course.slug} {self.course.version}"
+        else:
+            yield f"Updated {self.course.slug} from {self.previous_version} to {self.course.version}"
         for label, slugs in (("added", self.added), ("updated", self.updated), ("archived", self.archived)):
             if slugs:
                 yield f"  {label}: {', '.join(slugs)}"
@@ -554,6 +556,7 @@ def export_course(course, destination):
         "hours": course.hours,
         "languages": list(course.languages),
         "enrollment": course.enrollment_policy,
+        "published": course.published,
         "title": course.title,
         "description": course.description,
         "modules": [],

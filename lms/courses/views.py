@@ -1,12 +1,15 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
+from sqlalchemy.orm import selectinload
 
 from lms.courses import packages, services
 from lms.courses.forms import EnrollForm
 from lms import markdown
-from lms.courses.models import CATEGORY_LABELS, POLICY_LABELS, Activity, Course
+from lms.courses.models import CATEGORY_LABELS, POLICY_LABELS, Activity, Course, Module
 from lms.enrollments import services as enrollments
+from lms.enrollments.models import TRAINEE
 from lms.extensions import db
 from lms.i18n import LANGUAGE_NAMES
 from lms.progress.models import STATUS_LABELS
@@ -56,14 +59,19 @@ def catalog():
 def course(slug):
     course = course_or_404(slug)
     enrollment = enrollments.enrollment_of(current_user, course)
-    active = enrollment if enrollment is not None and enrollment.is_active else None
+    active = enrollment if enrollment is not None and enrollment.is_active and enrollment.role == TRAINEE else None
     standing = progress_of([active])[active.id] if active else None
     return render_template(
         "courses/course.html",
         course=course,
         enrollment=enrollment,
         standing=standing,
-        modules=[module for module in course.modules if not module.archived],
+        modules=db.session.scalars(
+            db.select(Module)
+            .where(Module.course_id == course.id, Module.archived.is_(False))
+            .order_by(Module.position)
+            .options(selectinload(Module.activities))
+        ).all(),
         instructors=services.instructors_of([course.id])[course.id],
         is_staff=services.can_edit(current_user, course),
         form=EnrollForm(),
@@ -106,6 +114,8 @@ def learner_context(slug, activity_slug):
     course = course_or_404(slug)
     activity = activity_or_404(course, activity_slug)
     enrollment = enrollments.active_enrollment(current_user, course)
+    if enrollment is not None and enrollment.role != TRAINEE:
+        enrollment = None  # instructors preview their course: only learners are locked out or recorded
     if enrollment is None and not services.can_edit(current_user, course):
         flash(_("Enroll in the course to open its activities."), "info")
         abort(redirect(url_for("courses.course", slug=slug)))
@@ -131,7 +141,7 @@ def activity(slug, activity_slug):
         "courses/activity.html",
         course=course,
         activity=activity,
-        body=activity_type.render(activity, enrollment),
+        body=Markup(activity_type.render(activity, enrollment)),  # the type's own template escaped it
         standing=standing,
         state=standing.state_of(activity) if standing else None,
         previous=order[index - 1] if index > 0 else None,

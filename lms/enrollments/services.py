@@ -3,7 +3,7 @@ import hmac
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from lms.audit.services import record
 from lms.auth.models import User
@@ -51,6 +51,9 @@ def is_course_staff(user, course):
 
 def self_enroll(user, course, key=None):
     """Enroll oneself as the course's policy allows (open, or with the right key)."""
+    current = active_enrollment(user, course)
+    if current is not None:
+        return current  # never turns an instructor into a trainee
     if not course.published:
         raise EnrollmentError(_("This course is not open for enrollment."))
     if course.enrollment_policy == BY_KEY:
@@ -102,6 +105,9 @@ def groups_of(course):
     return db.session.scalars(select(CourseGroup).where(CourseGroup.course_id == course.id).order_by(CourseGroup.name)).all()
 
 
+GROUP_NAME_LENGTH = CourseGroup.name.type.length
+
+
 def preview_enrollment_csv(course, text):
     """Rows of a CSV (email, role, group) with their problems as (line, message); nothing is saved."""
     rows, problems = read_rows(text, ("email", "role", "group"), required=("email",))
@@ -118,6 +124,8 @@ def preview_enrollment_csv(course, text):
             problems.append((row["line"], _("The account %(email)s is deactivated.", email=row["email"])))
         if row["role"] not in COURSE_ROLES:
             problems.append((row["line"], _("Unknown course role %(role)s: use trainee or instructor.", role=row["role"])))
+        if len(row.get("group") or "") > GROUP_NAME_LENGTH:
+            problems.append((row["line"], _("The group name is longer than %(num)d characters.", num=GROUP_NAME_LENGTH)))
         if row["email"] in seen:
             problems.append((row["line"], _("%(email)s is already on line %(line)d.", email=row["email"], line=seen[row["email"]])))
         seen.setdefault(row["email"], row["line"])
@@ -129,3 +137,56 @@ def enroll_from_csv(course, rows, actor):
         enroll(row["user"], course, role=row["role"], group=group_named(course, row.get("group"), create=True), actor=actor)
         for row in rows
     ]
+
+
+NO_GROUP = object()  # filter for people in no group
+
+
+def people(course, group=None, status=None):
+    """A query for the course's people page, by name; `group` is a CourseGroup, NO_GROUP or None for all."""
+    query = (
+        select(Enrollment)
+        .join(Enrollment.user)
+        .where(Enrollment.course_id == course.id)
+        .options(contains_eager(Enrollment.user), joinedload(Enrollment.group))
+        .order_by(User.name, User.email)
+    )
+    if group is NO_GROUP:
+        query = query.where(Enrollment.group_id.is_(None))
+    elif group is not None:
+        query = query.where(Enrollment.group_id == group.id)
+    if status:
+        query = query.where(Enrollment.status == status)
+    return query
+
+
+def add_person(course, email, role=TRAINEE, group=None, actor=None):
+    """Enroll the account with this email, as staff do one person at a time."""
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise EnrollmentError(_("No account uses %(email)s.", email=email.strip()))
+    if not user.active:
+        raise EnrollmentError(_("The account %(email)s is deactivated.", email=user.email))
+    return enroll(user, course, role=role, group=group, actor=actor)
+
+
+def set_group(enrollment, group, actor=None):
+    """Move a person to another group of the same course, or out of any group."""
+    if enrollment.group_id == (group.id if group else None):
+        return
+    enrollment.group = group
+    record(
+        "enrollment.group_changed",
+        target=f"{enrollment.course.slug}:{enrollment.user.email}",
+        actor=actor,
+        group=group.name if group else None,
+    )
+
+
+def create_group(course, name, actor=None):
+    name = name.strip()
+    if group_named(course, name) is not None:
+        raise EnrollmentError(_("The course already has a group named %(name)s.", name=name))
+    group = group_named(course, name, create=True)
+    record("group.created", target=f"{course.slug}:{name}", actor=actor)
+    return group

@@ -15,3 +15,15 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 });
+
+// Removing asks first; a cancelled confirmation stops the double-submit guard from seeing the submit.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("form[data-confirm]").forEach((form) => {
+    form.addEventListener("submit", (event) => {
+      if (!window.confirm(form.dataset.confirm)) {
+        event.preventDefault();
+        event.stopImmediatePropagation();
+      }
+    }, { capture: true });
+  });
+});

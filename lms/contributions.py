@@ -51,6 +51,9 @@ class ActivityType:
     key = None
     title = None
 
+    def imported(self, activity):
+        """A course package was imported with this activity in it; parse its content if needed."""
+
     def open(self, activity, enrollment):
         """The learner opened the activity: report it through lms.progress.services.record."""
         raise NotImplementedError

@@ -6,6 +6,7 @@ from lms.contributions import DashboardPanel, NavItem
 from lms.lessons.activity import LESSON_FILES, LessonType
 from lms.enrollments.services import my_enrollments
 from lms.pages.services import people_by_role
+from lms.quizzes.activity import GIFT_FILES, QuizType
 from lms.progress.services import progress_of
 
 hookimpl = pluggy.HookimplMarker("lms")
@@ -41,9 +42,9 @@ def lms_dashboard_panels(user):
 
 @hookimpl
 def lms_activity_types():
-    return [LessonType]
+    return [LessonType, QuizType]
 
 
 @hookimpl
 def lms_course_file_handlers():
-    return [LESSON_FILES]
+    return [LESSON_FILES, GIFT_FILES]

@@ -441,6 +441,9 @@ def import_package(root, registry, actor=None):
         setattr(course, name, getattr(spec, name))
     db.session.flush()
     apply_modules(course, spec, report, actor)
+    for activity in course.activities:
+        if not activity.archived:
+            registry.activity_types[activity.type_key]().imported(activity)
     staging = stage_files(spec)
     record(
         "course.imported", target=course.slug, actor=actor, version=spec.version, previous=report.previous_version,

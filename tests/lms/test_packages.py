@@ -184,7 +184,7 @@ def test_every_problem_is_reported_at_once(runner, package):
     manifest = package / "course.toml"
     (package / "lessons" / "listening.ru.md").unlink()
     edit(manifest, 'prerequisites = ["listening"]', 'prerequisites = ["nowhere"]')
-    edit(manifest, 'type = "lesson"', 'type = "quiz"', count=4)
+    edit(manifest, 'type = "lesson"', 'type = "video"', count=4)
     code, lines = validate(runner, package)
     assert code == 1
     assert len(lines) == 3, lines

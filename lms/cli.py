@@ -11,14 +11,18 @@ from lms.api import services as api_tokens
 from lms.api.models import ApiToken
 from lms.auth import services as accounts
 from lms.courses import packages
-from lms.courses.models import Course
+from lms.courses.models import BY_KEY, Course
 from lms.enrollments.models import INSTRUCTOR
 from lms.enrollments.services import enroll
 from lms.auth.models import ROLES, User
 from lms.extensions import db
 from lms.plugins import CORE
+from lms.questions import services as bank
+from lms.quizzes import gift
+from lms.quizzes import services as quiz_services
 
 DEMO_PASSWORD = "kelisim-demo-2026"
+DEMO_ENROLLMENT_KEY = "friendship-2026"
 DEMO_ACCOUNTS = (
     ("admin@kelisim.local", "Aigerim Seitkali", "admin", "en"),
     ("instructor@kelisim.local", "Dmitry Volkov", "instructor", "ru"),
@@ -37,6 +41,8 @@ def init_app(app):
     lms.add_command(demo)
     lms.add_command(courses)
     lms.add_command(tokens)
+    lms.add_command(quizzes)
+    lms.add_command(questions)
     for command in app.extensions["lms_plugins"].cli_commands:
         lms.add_command(command)
     app.cli.add_command(lms)
@@ -103,11 +109,14 @@ def demo():
         except packages.PackageError as error:
             raise click.ClickException(f"{folder.parent}:\n{error}")
         enroll(instructor, report.course, role=INSTRUCTOR)
+        if report.course.enrollment_policy == BY_KEY and not report.course.enrollment_key:
+            report.course.enrollment_key = DEMO_ENROLLMENT_KEY
         db.session.commit()
         click.echo(next(report.lines()))
     click.echo("Demo sign-ins (password for all: %s):" % DEMO_PASSWORD)
     for email, _name, role, _locale in DEMO_ACCOUNTS:
         click.echo(f"  {role:<11} {email}")
+    click.echo(f"Enrollment key of the demo courses that need one: {DEMO_ENROLLMENT_KEY}")
 
 
 courses = AppGroup("courses", help="Course packages: validate, import, list, export.")
@@ -202,3 +211,70 @@ def revoke_token(token_id):
         raise click.ClickException(f"API token {token_id} is already revoked.")
     db.session.commit()
     click.echo(f"Revoked API token {token_id} ({api_token.name}) of {api_token.user.email}.")
+
+
+quizzes = AppGroup("quizzes", help="Quiz attempts.")
+
+
+@quizzes.command("close-overdue")
+def close_overdue():
+    """Close every attempt whose time and grace period are up, as its quiz says (run it from cron)."""
+    closed = quiz_services.close_overdue()
+    db.session.commit()
+    click.echo(f"Closed {closed} overdue attempt(s).")
+
+
+questions = AppGroup("questions", help="The question bank of a course: import and export GIFT, Aiken and JSON.")
+
+
+def course_or_fail(slug):
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    if course is None:
+        raise click.ClickException(f"No course {slug!r}.")
+    return course
+
+
+@questions.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--course", "slug", required=True, help="The course whose bank receives the questions.")
+@click.option("--category", help="For questions the file puts in no category, e.g. \"Module 1/Ethics\" "
+                                 "(default: the file name).")
+@click.option("--format", "file_format", type=click.Choice(bank.FILE_FORMATS),
+              help="Default: aiken for *.aiken and *.aiken.txt, otherwise gift.")
+def import_questions(file, slug, category, file_format):
+    """Import the questions of FILE; a file with any problem imports nothing."""
+    course = course_or_fail(slug)
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{file}: the file is not UTF-8 text.")
+    names = gift.category_path(category) if category else [bank.file_stem(file.name)]
+    try:
+        added = bank.import_file(course, text, file_format or bank.guess_format(file.name), names)
+    except gift.QuestionFileError as error:
+        db.session.rollback()
+        for problem in error.problems:
+            click.echo(f'{file}:{problem.line}: question "{problem.question}": {problem.message}', err=True)
+        raise SystemExit(1)
+    db.session.commit()
+    click.echo(f"Imported {len(added)} questions into {slug}:")
+    for name, count in bank.by_category(added).items():
+        click.echo(f"  {name}: {count}")
+
+
+@questions.command("export")
+@click.option("--course", "slug", required=True, help="The course whose bank to export.")
+@click.option("--format", "file_format", type=click.Choice(bank.EXPORT_FORMATS), required=True)
+@click.option("--out", type=click.Path(dir_okay=False, writable=True, path_type=Path), help="Default: standard output.")
+def export_questions(slug, file_format, out):
+    """Write the whole bank of a course as GIFT or JSON (the field names of Moodle's GIFT fixture)."""
+    items = bank.export_questions(course_or_fail(slug))
+    try:
+        text = bank.export_text(items, file_format)
+    except ValueError as error:
+        raise click.ClickException(str(error))
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"Exported {len(items)} questions of {slug} to {out}")

@@ -9,8 +9,12 @@ from lms.courses.views import bp as courses_bp
 from lms.enrollments.views import bp as enrollments_bp
 from lms.auth import views as auth_views
 from lms.extensions import csrf, limiter
+from lms.grading.views import bp as grading_bp
 from lms.pages.views import bp as pages_bp
 from lms.progress.views import bp as progress_bp
+from lms.questions.views import bp as questions_bp
+from lms.quiz_reports.views import bp as quiz_reports_bp
+from lms.quizzes.views import bp as quizzes_bp
 
 
 def create_app(test_config=None):
@@ -30,6 +34,10 @@ def create_app(test_config=None):
     app.register_blueprint(enrollments_bp)
     app.register_blueprint(progress_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(grading_bp)
+    app.register_blueprint(quiz_reports_bp)
+    app.register_blueprint(quizzes_bp)
+    app.register_blueprint(questions_bp)
     errors.init_app(app)
     cli.init_app(app)
     return app

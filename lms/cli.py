@@ -252,7 +252,6 @@ def import_questions(file, slug, category, file_format):
     try:
         added = bank.import_file(course, text, file_format or bank.guess_format(file.name), names)
     except gift.QuestionFileError as error:
-        db.session.rollback()
         for problem in error.problems:
             click.echo(f'{file}:{problem.line}: question "{problem.question}": {problem.message}', err=True)
         raise SystemExit(1)

@@ -1,5 +1,6 @@
 """The kinds of things plugins contribute through the hooks in `lms.hookspecs`."""
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import PurePosixPath
 
 
@@ -78,4 +79,35 @@ class CompletionCriterion:
     title = None
 
     def is_met(self, enrollment):
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class GradingItem:
+    """One piece of work waiting for a person's grade, as the grading queue lists it.
+
+    `submitted_at` is naive UTC, like every time the core stores; `url` opens the page
+    where a grader grades it (that page checks access again).
+    """
+
+    kind: str
+    course_id: int
+    title: str
+    learner: str
+    submitted_at: datetime
+    url: str
+
+
+class GradingKind:
+    """A kind of work people grade by hand (quiz essays, role-plays ...), listed in the grading queue.
+
+    Subclasses set `key` (unique, prefixed with the plugin name for plugins) and `title`,
+    and implement `pending(course_ids)`: the `GradingItem`s still to grade in those
+    courses, found with a fixed number of queries however many items there are.
+    """
+
+    key = None
+    title = None
+
+    def pending(self, course_ids):
         raise NotImplementedError

@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from lms.contributions import DashboardPanel, NavItem
 from lms.lessons.activity import LESSON_FILES, LessonType
 from lms.enrollments.services import my_enrollments
+from lms.grading.services import EssayKind, teaches_any
 from lms.pages.services import people_by_role
 from lms.quizzes.activity import GIFT_FILES, QuizType
 from lms.progress.services import progress_of
@@ -18,6 +19,8 @@ def lms_navigation_items(user):
     if not user.is_authenticated:
         return items
     items.insert(0, NavItem(_l("Dashboard"), "pages.dashboard", order=0))
+    if teaches_any(user):
+        items.append(NavItem(_l("Grading"), "grading.queue", order=50))
     if user.is_admin:
         items.append(NavItem(_l("Administration"), "admin.users", order=900))
     return items
@@ -48,3 +51,8 @@ def lms_activity_types():
 @hookimpl
 def lms_course_file_handlers():
     return [LESSON_FILES, GIFT_FILES]
+
+
+@hookimpl
+def lms_grading_kinds():
+    return [EssayKind]

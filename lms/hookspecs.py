@@ -50,3 +50,11 @@ def lms_cli_commands():
 @hookspec
 def lms_course_file_handlers():
     """Return `CourseFileHandler`s: which course-package files (by glob) this plugin reads."""
+
+
+@hookspec
+def lms_grading_kinds():
+    """Return `GradingKind` subclasses, each with a unique `key` such as `roleplay.performance`.
+
+    The grading queue lists the pending items of every kind for the courses a person teaches.
+    """

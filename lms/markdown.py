@@ -58,3 +58,8 @@ def is_package_path(url):
     if parts.scheme or parts.netloc or not parts.path or url.startswith(("/", "#")):
         return False
     return not posixpath.normpath(parts.path).startswith("..")
+
+
+def render_html(text):
+    """Sanitised HTML written as HTML (quiz questions from Moodle), with the same allow-list as Markdown."""
+    return Markup(nh3.clean(text or "", tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES))

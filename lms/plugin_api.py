@@ -15,6 +15,8 @@ from lms.contributions import (
     CompletionCriterion,
     CourseFileHandler,
     DashboardPanel,
+    GradingItem,
+    GradingKind,
     NavItem,
 )
 from lms.extensions import db
@@ -27,6 +29,8 @@ __all__ = [
     "CompletionCriterion",
     "CourseFileHandler",
     "DashboardPanel",
+    "GradingItem",
+    "GradingKind",
     "NavItem",
     "abort",
     "audit",

@@ -47,6 +47,7 @@ class PluginRegistry:
         self.activity_types = {}
         self.activity_types_by_plugin = {plugin.name: [] for plugin in plugins}
         self.completion_criteria = {}
+        self.grading_kinds = {}
         self.file_handlers = []
         self.cli_commands = []
         hook = manager.hook
@@ -61,6 +62,13 @@ class PluginRegistry:
                 self.activity_types_by_plugin.setdefault(plugin_name, []).append(activity_type)
         for _plugin, criteria in contributions(hook.lms_completion_criteria):
             self.completion_criteria.update({criterion.key: criterion for criterion in criteria})
+        for plugin_name, kinds in contributions(hook.lms_grading_kinds):
+            for kind in kinds:
+                if kind.key in self.grading_kinds:
+                    raise PluginError(
+                        f"Plugin {plugin_name!r}: grading kind {kind.key!r} is already provided by another plugin"
+                    )
+                self.grading_kinds[kind.key] = kind
         for _plugin, handlers in contributions(hook.lms_course_file_handlers):
             self.file_handlers.extend(handlers)
         for _plugin, commands in contributions(hook.lms_cli_commands):

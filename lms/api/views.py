@@ -1,31 +1,37 @@
-"""JSON API v1: courses, enrollment, progress, the course report. Described in openapi.json.
+"""JSON API v1: courses, enrollment, progress, the course report, quiz attempts. Described in openapi.json.
 
 Callers authenticate with a personal token (`Authorization: Bearer ...`, no CSRF: a
 browser never sends it by itself) or with the browser session, whose state-changing
 requests must carry the CSRF token in the X-CSRFToken header. Every error is
 {"error": {"code": ..., "message": ...}}.
 """
+import math
 from pathlib import Path
 
 from flask import Blueprint, current_app, g, jsonify, request, send_file
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from lms.api import services
 from lms.audit.services import record as audit
-from lms.auth.models import User
+from lms.auth.models import User, utcnow
 from lms.courses import services as courses
 from lms.courses.models import Activity, Course, Module
 from lms.enrollments import services as enrollments
 from lms.enrollments.models import ACTIVE, TRAINEE, Enrollment
 from lms.extensions import csrf, db, limiter
 from lms.lessons.activity import MARK, VIEW, LessonType
+from lms.markdown import render as render_markdown, render_html
 from lms.progress.models import COMPLETED
 from lms.progress.services import course_activities, progress_of, record
+from lms.quizzes import grading, services as quizzes
+from lms.quizzes.activity import QuizType
+from lms.quizzes.models import ABANDONED, FINISHED, Attempt
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 OPENAPI = Path(__file__).with_name("openapi.json")
@@ -338,3 +344,296 @@ def course_progress(slug):
             for enrollment in pagination.items
         ],
     )
+
+
+# --- quizzes ---------------------------------------------------------------------------
+#
+# An attempt belongs to its learner: anyone else gets 404, except the course's staff, who
+# may read it. While an attempt is open no answer reveals a correct answer, a fraction,
+# feedback or a score, and after it is finished only what the quiz's review options allow.
+
+
+def quiz_or_404(activity_id):
+    activity = db.session.scalar(
+        select(Activity)
+        .join(Activity.module)
+        .where(
+            Activity.id == activity_id, Activity.type_key == QuizType.key,
+            Activity.archived.is_(False), Module.archived.is_(False),
+        )
+    )
+    if activity is None or not courses.visible(current_user, activity.course):
+        raise ApiError(404, "not_found", _("There is no quiz %(id)s.", id=activity_id))
+    return activity
+
+
+def attempt_or_404(attempt_id, change=False):
+    """The attempt for its learner; the course's staff may read it but not answer or submit it."""
+    attempt = db.session.get(Attempt, attempt_id, options=[joinedload(Attempt.enrollment), joinedload(Attempt.activity)])
+    if attempt is not None:
+        if attempt.enrollment.user_id == current_user.id:
+            if change and not attempt.enrollment.is_active:
+                raise ApiError(403, "not_enrolled", _("You are no longer enrolled in this course."))
+            return attempt
+        if enrollments.is_course_staff(current_user, attempt.activity.course):
+            if change:
+                raise ApiError(403, "forbidden", _("Staff can read attempts but not answer or submit them."))
+            return attempt
+    raise ApiError(404, "not_found", _("There is no attempt %(id)s.", id=attempt_id))
+
+
+def refuse(error, code):
+    """Answer a refused quiz action. A state refusal may follow a change made on the way
+    (an attempt closed by the clock), which is kept; a bad request changes nothing."""
+    if error.status == 400:
+        db.session.rollback()
+        raise ApiError(400, "bad_request", str(error))
+    db.session.commit()
+    raise ApiError(error.status, code, str(error))
+
+
+def utc_iso(value):
+    return value.isoformat() + "Z" if value is not None else None
+
+
+def seconds_left(attempt, now):
+    if attempt.deadline_at is None:
+        return None
+    if attempt.state not in quizzes.OPEN:
+        return 0
+    return max(0, math.ceil((attempt.deadline_at - now).total_seconds()))
+
+
+def question_html(text, text_format):
+    """Question and answer text as sanitised HTML, whichever format it was written in (as the quiz pages show it)."""
+    if not text:
+        return ""
+    if text_format == "markdown":
+        return str(render_markdown(text))
+    if text_format == "plain":
+        return "<br>".join(str(escape(line)) for line in text.split("\n"))
+    return str(render_html(text))
+
+
+def shown_order(entry, count):
+    """Answer indexes in the order this attempt shows them (an answer added since is left out)."""
+    return [index for index in entry["order"] if index < count] or list(range(count))
+
+
+def revealed(attempt, now):
+    """What of a finished attempt the review options show its learner; its staff see it all."""
+    settings = quizzes.settings_of(attempt.activity)
+    staff = attempt.enrollment.user_id != current_user.id
+    closed = bool(settings["close_at"]) and now > quizzes.parse_time(settings["close_at"])
+
+    def shown(when):
+        return attempt.state == FINISHED and (staff or when == "immediately" or (when == "after_close" and closed))
+
+    return {
+        "score": shown(settings["review_score"]),
+        "correct_answers": shown(settings["review_correct"]),
+        "feedback": shown(settings["review_feedback"]),
+    }
+
+
+def attempt_json(attempt, now):
+    review = revealed(attempt, now)
+    questions = {question.id: question for question in quizzes.load_questions(attempt)}
+    responses = {response.slot: response for response in attempt.responses}
+    body = {
+        "id": attempt.id,
+        "quiz": attempt.activity_id,
+        "number": attempt.number,
+        "state": attempt.state,
+        "started_at": utc_iso(attempt.started_at),
+        "deadline_at": utc_iso(attempt.deadline_at),
+        "finished_at": utc_iso(attempt.finished_at),
+        "seconds_left": seconds_left(attempt, now),
+        "review": review,
+        "questions": [
+            slot_json(slot, entry, questions[entry["question"]], responses.get(slot), review)
+            for slot, entry in enumerate(attempt.layout)
+            if entry["question"] in questions  # a question deleted from the bank since
+        ],
+    }
+    if review["score"]:
+        body.update(
+            score=attempt.score, max_score=attempt.max_score, percent=attempt.percent, needs_grading=attempt.needs_grading
+        )
+    return body
+
+
+def slot_json(slot, entry, question, response, review):
+    """One question as the learner sees it: answer options in the attempt's order, positions to answer with."""
+    data, answer = question.data, response.answer if response else None
+    item = {"slot": slot, "type": question.type, "text": question_html(question.text, question.text_format)}
+    if question.type == "description":
+        return item
+    item["max_mark"] = question.default_mark
+    if question.type == "multichoice":
+        order = shown_order(entry, len(data["answers"]))
+        item["multiple"] = not data.get("single", True)
+        options = [data["answers"][index] for index in order]
+        item["options"] = [question_html(option["text"], option["text_format"]) for option in options]
+        answer = shown_positions(order, answer)
+    elif question.type == "matching":
+        pairs = data["pairs"]
+        item["items"] = [
+            {"key": str(index), "text": question_html(pairs[index]["question"], pairs[index]["question_format"])}
+            for index in shown_order(entry, len(pairs))
+            if pairs[index]["question"]
+        ]
+        item["choices"] = sorted({pair["answer"] for pair in pairs})  # never in the items' order
+    item["answer"] = answer
+    if review["score"]:
+        item["mark"] = response.mark if response else None
+        item["outcome"] = outcome(response.fraction if response else None)
+    if review["correct_answers"]:
+        item["correct_answer"] = correct_answer(question, entry)
+    if review["feedback"]:
+        item["feedback"] = {
+            "answer": answer_feedback(question, response.answer if response else None),
+            "general": question_html(question.general_feedback, question.general_feedback_format) or None,
+            "comment": response.comment if response else None,
+        }
+    return item
+
+
+def shown_positions(order, stored):
+    """A stored multichoice answer (the question's own indexes) as the positions the learner saw."""
+    if stored is None:
+        return None
+    positions = [order.index(index) for index in (stored if isinstance(stored, list) else [stored]) if index in order]
+    return sorted(positions) if isinstance(stored, list) else (positions[0] if positions else None)
+
+
+def outcome(fraction):
+    if fraction is None:
+        return "pending"
+    return "correct" if fraction >= 1 else ("partial" if fraction > 0 else "incorrect")
+
+
+def correct_answer(question, entry):
+    """The right answer in the shape the learner answers with."""
+    data = question.data
+    if question.type == "multichoice":
+        order = shown_order(entry, len(data["answers"]))
+        fractions = [data["answers"][index]["fraction"] for index in order]
+        if data.get("single", True):
+            return fractions.index(max(fractions))
+        return [position for position, value in enumerate(fractions) if value > 0]
+    if question.type == "truefalse":
+        return data["correct"]
+    if question.type == "shortanswer":
+        return max(data["answers"], key=lambda item: item["fraction"])["text"] if data["answers"] else None
+    if question.type == "numerical":
+        exact = [item for item in data["answers"] if item["value"] != "*"]
+        best = max(exact, key=lambda item: item["fraction"]) if exact else None
+        return {"value": best["value"], "tolerance": best["tolerance"] or 0} if best else None
+    if question.type == "matching":
+        return {str(index): pair["answer"] for index, pair in enumerate(data["pairs"]) if pair["question"]}
+    return None
+
+
+def answer_feedback(question, answer):
+    """The feedback the author wrote for the answers given, as HTML."""
+    data = question.data
+    if answer is None:
+        return []
+    if question.type == "multichoice":
+        chosen = answer if isinstance(answer, list) else [answer]
+        items = [data["answers"][index] for index in chosen if isinstance(index, int) and 0 <= index < len(data["answers"])]
+        return [question_html(item["feedback"], item["feedback_format"]) for item in items if item["feedback"]]
+    if question.type == "truefalse":
+        side = "true" if grading.truefalse({"correct": True}, answer) else "false"
+        text = data.get(f"feedback_{side}")
+        return [question_html(text, data.get(f"feedback_{side}_format", "moodle"))] if text else []
+    if question.type in ("shortanswer", "numerical"):
+        item = matched_answer(question, answer)
+        return [question_html(item["feedback"], item["feedback_format"])] if item and item["feedback"] else []
+    return []
+
+
+def matched_answer(question, answer):
+    """The short-answer or numerical answer that marked this response, as grading chose it."""
+    items = question.data["answers"]
+    if question.type == "shortanswer":
+        typed = " ".join(str(answer).split())
+        found = [item for item in items if grading.matches(item["text"], typed)]
+    else:
+        try:
+            value = float(str(answer).strip().replace(",", "."))
+        except ValueError:
+            value = None
+        found = [
+            item for item in items
+            if item["value"] != "*" and value is not None and abs(value - item["value"]) <= (item["tolerance"] or 0) + 1e-12
+        ]
+        found = found or [item for item in items if item["value"] == "*"]
+    return max(found, key=lambda item: item["fraction"]) if found else None
+
+
+@bp.route("/quizzes/<int:activity_id>/attempts", methods=["POST"])
+def start_attempt(activity_id):
+    """Start the learner's next attempt, or resume the open one (after a lost connection, on another device)."""
+    activity = quiz_or_404(activity_id)
+    enrollment = enrollments.active_enrollment(current_user, activity.course)
+    if enrollment is None or enrollment.role != TRAINEE:
+        raise ApiError(403, "not_enrolled", _("Enroll in the course as a trainee to take its quizzes."))
+    state = progress_of([enrollment])[enrollment.id].state_of(activity)
+    if state.locked:
+        raise ApiError(
+            403, "locked", _("Finish the activities this one depends on first."),
+            missing_prerequisites=[prerequisite.slug for prerequisite in state.locked_by],
+        )
+    now = utcnow()
+    try:
+        attempt = quizzes.start_or_resume(enrollment, activity, str(get_locale()), now)
+    except quizzes.QuizError as error:
+        refuse(error, "quiz_unavailable" if error.status == 403 else "no_questions")
+    started = attempt.started_at == now  # a resumed attempt started in an earlier request
+    db.session.commit()
+    return jsonify(attempt=attempt_json(attempt, now)), 201 if started else 200
+
+
+@bp.route("/attempts/<int:attempt_id>")
+def attempt_detail(attempt_id):
+    """The attempt as it stands; one whose time is up is closed on the way, as on every access."""
+    attempt = attempt_or_404(attempt_id)
+    now = utcnow()
+    quizzes.apply_deadline(attempt, now)
+    db.session.commit()
+    return jsonify(attempt=attempt_json(attempt, now))
+
+
+@bp.route("/attempts/<int:attempt_id>/answers", methods=["PUT"])
+def save_attempt_answers(attempt_id):
+    attempt = attempt_or_404(attempt_id, change=True)
+    body = request.get_json(force=True, silent=True)
+    answers = body.get("answers") if isinstance(body, dict) else None
+    if not isinstance(answers, dict):
+        raise ApiError(400, "bad_request", _('Send the answers by question number: {"answers": {"0": ..., "1": ...}}.'))
+    now = utcnow()
+    try:
+        quizzes.save_answers(attempt, answers, now)
+    except quizzes.QuizError as error:
+        refuse(error, "time_up" if attempt.deadline_at and now > attempt.deadline_at else "attempt_closed")
+    db.session.commit()
+    return jsonify(attempt=attempt_json(attempt, now))
+
+
+@bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
+def submit_attempt(attempt_id):
+    """Finish and grade the attempt in this one transaction; a second submit (a double click, a replay) gets 409."""
+    attempt = attempt_or_404(attempt_id, change=True)
+    now = utcnow()
+    try:
+        quizzes.submit(attempt, now)
+    except quizzes.QuizError as error:
+        refuse(error, "already_submitted")
+    if attempt.state == ABANDONED:
+        db.session.commit()
+        raise ApiError(409, "time_up", _("The time for this attempt ran out, so it does not count."))
+    audit("quiz.attempt_submitted", target=f"attempt:{attempt.id}", via="api", score=attempt.score)
+    db.session.commit()
+    return jsonify(attempt=attempt_json(attempt, now))

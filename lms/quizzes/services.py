@@ -246,7 +246,9 @@ def save_answers(attempt, answers, now=None):
     apply_deadline(attempt, now)
     if attempt.state == OVERDUE:
         raise QuizError(_("The time for this attempt is up: submit it now."), 409)
-    if attempt.state != IN_PROGRESS:
+    # The no-op conditional UPDATE locks the attempt's row: concurrent saves and a submit of
+    # the same attempt take turns instead of inserting the same response or grading stale answers.
+    if attempt.state != IN_PROGRESS or not move(attempt, (IN_PROGRESS,), IN_PROGRESS):
         raise QuizError(_("This attempt is already finished."), 409)
     responses = {response.slot: response for response in attempt.responses}
     for key, value in answers.items():
@@ -286,12 +288,13 @@ def submit(attempt, now=None):
 def finish(attempt, now):
     if not move(attempt, OPEN, FINISHED, finished_at=now):
         return False
-    grade(attempt)
+    grade(attempt, new=True)
     return True
 
 
-def grade(attempt):
-    """Mark every response, total the attempt and report the quiz's grade to progress."""
+def grade(attempt, new=False):
+    """Mark every response, total the attempt and report the quiz's grade to progress;
+    `new` when it has just finished, so that a regrade is not counted as another attempt."""
     questions = {question.id: question for question in load_questions(attempt)}
     responses = {response.slot: response for response in attempt.responses}
     needs_person = False
@@ -308,7 +311,7 @@ def grade(attempt):
         needs_person = needs_person or response.fraction is None
     attempt.needs_grading = needs_person
     attempt.score = sum(response.mark or 0 for response in attempt.responses)
-    report_progress(attempt.enrollment, attempt.activity)
+    report_progress(attempt.enrollment, attempt.activity, new)
 
 
 def load_questions(attempt):
@@ -330,7 +333,7 @@ def quiz_grade(attempts, method):
     return max(graded)
 
 
-def report_progress(enrollment, activity):
+def report_progress(enrollment, activity, new_attempt=False):
     settings = settings_of(activity)
     attempts = attempts_of(enrollment, activity)
     percent = quiz_grade(attempts, settings["grading_method"])
@@ -338,7 +341,7 @@ def report_progress(enrollment, activity):
         return
     pending = any(attempt.needs_grading for attempt in attempts if attempt.state == FINISHED)
     status = PASSED if percent >= settings["pass_mark"] else (PROGRESS_IN_PROGRESS if pending else FAILED)
-    progress.record(enrollment, activity, status, score=round(percent, 2), attempt=True)
+    progress.record(enrollment, activity, status, score=round(percent, 2), attempt=new_attempt)
 
 
 def grade_response(response, mark, comment, grader):
@@ -364,9 +367,8 @@ def close_overdue(now=None):
 def regrade(questions):
     """Re-mark every finished attempt that used these questions (after a correction)."""
     ids = {question.id for question in questions}
-    attempts = db.session.scalars(
-        select(Attempt).join(Response).where(Response.question_id.in_(ids), Attempt.state == FINISHED).distinct()
-    ).all()
+    used = select(Response.attempt_id).where(Response.question_id.in_(ids))  # no DISTINCT: PostgreSQL cannot compare JSON
+    attempts = db.session.scalars(select(Attempt).where(Attempt.id.in_(used), Attempt.state == FINISHED)).all()
     for attempt in attempts:
         grade(attempt)
     return len(attempts)

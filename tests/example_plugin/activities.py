@@ -1,4 +1,14 @@
-from lms.plugin_api import ActivityType, CompletionCriterion, lazy_gettext as _l, render_template
+from datetime import datetime
+
+from lms.plugin_api import (
+    ActivityType,
+    CompletionCriterion,
+    GradingItem,
+    GradingKind,
+    lazy_gettext as _l,
+    render_template,
+    url_for,
+)
 
 
 class Reflection(ActivityType):
@@ -26,6 +36,20 @@ class AlwaysReflected(CompletionCriterion):
 
     def is_met(self, enrollment):
         return True
+
+
+class ReflectionReview(GradingKind):
+    """Reflections waiting for feedback: one made-up item per course, enough to show in the queue."""
+
+    key = "example.reflection"
+    title = _l("Reflections to review")
+
+    def pending(self, course_ids):
+        return [
+            GradingItem(self.key, course_id, "Reflection on week 1", "Example Learner", datetime(2024, 1, 1),
+                        url_for("example.index"))
+            for course_id in course_ids
+        ]
 
 
 def validate_reflection(path, package_root):

@@ -5,7 +5,7 @@ from flask.cli import AppGroup
 
 from lms.plugin_api import CourseFileHandler, DashboardPanel, NavItem, hookimpl, lazy_gettext as _l
 
-from .activities import AlwaysReflected, Reflection, load_reflection, validate_reflection
+from .activities import AlwaysReflected, Reflection, ReflectionReview, load_reflection, validate_reflection
 from .views import bp
 
 
@@ -55,3 +55,8 @@ def lms_cli_commands():
 @hookimpl
 def lms_course_file_handlers():
     return [CourseFileHandler("reflections/*.txt", validate=validate_reflection, load=load_reflection)]
+
+
+@hookimpl
+def lms_grading_kinds():
+    return [ReflectionReview]

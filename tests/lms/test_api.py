@@ -485,7 +485,7 @@ def test_the_openapi_document_describes_every_api_route(app, client):
         for method in item
         if method in {"get", "post", "put", "patch", "delete"}
     }
-    assert len(routes) == 7
+    assert len(routes) == 11
     assert routes == documented
 
     def resolve(parameter):

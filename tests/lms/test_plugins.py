@@ -11,7 +11,7 @@ from pathlib import Path
 import flask_migrate
 import pytest
 
-from lms.contributions import ActivityType, CompletionCriterion, CourseFileHandler
+from lms.contributions import ActivityType, CompletionCriterion, CourseFileHandler, GradingKind
 from lms.extensions import db
 from lms.plugins import ENTRY_POINT_GROUP, PluginError, installed
 from lms.auth.models import User
@@ -119,6 +119,12 @@ def test_activity_type_and_completion_criterion_are_registered(example_app):
     assert registry.activity_types_by_plugin["example"] == [reflection]
     criterion = registry.completion_criteria["example.reflected"]
     assert issubclass(criterion, CompletionCriterion)
+
+
+def test_grading_kind_is_registered_beside_the_cores(example_app):
+    kinds = example_app.extensions["lms_plugins"].grading_kinds
+    assert list(kinds) == ["quiz.essay", "example.reflection"]
+    assert issubclass(kinds["example.reflection"], GradingKind)
 
 
 def test_course_file_handler_claims_its_files_only(example_app, tmp_path):

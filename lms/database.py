@@ -1,7 +1,7 @@
 """Database engine set-up: SQLite pragmas and locking, PostgreSQL pool options."""
 from pathlib import Path
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from sqlalchemy import event
 
 from lms.extensions import db, migrate
@@ -47,5 +47,16 @@ def configure_sqlite(engine):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if may_write() else "BEGIN")
 
 
+def writes(view):
+    """Mark a GET view that writes (progress recorded on view, an overdue attempt closed on
+    access), so that its transaction takes the write lock at its start like a POST's."""
+    view.lms_writes = True
+    return view
+
+
 def may_write():
-    return not (has_request_context() and request.method in READ_ONLY_METHODS)
+    if not has_request_context() or request.method not in READ_ONLY_METHODS:
+        return True
+    view = current_app.view_functions.get(request.endpoint)
+    # Token requests record when the token was last used.
+    return getattr(view, "lms_writes", False) or "Authorization" in request.headers

@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 
 import markdown
 import nh3
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 EXTENSIONS = ["tables", "footnotes", "fenced_code", "sane_lists", "attr_list", "def_list", "abbr"]
 EXTENSION_CONFIGS = {"footnotes": {"BACKLINK_TITLE": ""}}
@@ -63,3 +63,12 @@ def is_package_path(url):
 def render_html(text):
     """Sanitised HTML written as HTML (quiz questions from Moodle), with the same allow-list as Markdown."""
     return Markup(nh3.clean(text or "", tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES))
+
+
+def render_text(text, text_format="moodle"):
+    """Text in any of Moodle's formats (markdown, plain, html, moodle) as safe HTML."""
+    if text_format == "markdown":
+        return render(text)
+    if text_format == "plain":
+        return Markup("<br>").join(escape(line) for line in (text or "").split("\n"))
+    return render_html(text)

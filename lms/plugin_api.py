@@ -19,6 +19,7 @@ from lms.contributions import (
     GradingKind,
     NavItem,
 )
+from lms.database import writes
 from lms.extensions import db
 
 hookimpl = pluggy.HookimplMarker("lms")
@@ -47,4 +48,5 @@ __all__ = [
     "request",
     "role_required",
     "url_for",
+    "writes",
 ]

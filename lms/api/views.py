@@ -12,7 +12,6 @@ from flask import Blueprint, current_app, g, jsonify, request, send_file
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -26,12 +25,13 @@ from lms.enrollments import services as enrollments
 from lms.enrollments.models import ACTIVE, TRAINEE, Enrollment
 from lms.extensions import csrf, db, limiter
 from lms.lessons.activity import MARK, VIEW, LessonType
-from lms.markdown import render as render_markdown, render_html
+from lms.markdown import render_text
 from lms.progress.models import COMPLETED
 from lms.progress.services import course_activities, progress_of, record
 from lms.quizzes import grading, services as quizzes
 from lms.quizzes.activity import QuizType
 from lms.quizzes.models import ABANDONED, FINISHED, Attempt
+from lms.database import writes
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 OPENAPI = Path(__file__).with_name("openapi.json")
@@ -405,14 +405,8 @@ def seconds_left(attempt, now):
 
 
 def question_html(text, text_format):
-    """Question and answer text as sanitised HTML, whichever format it was written in (as the quiz pages show it)."""
-    if not text:
-        return ""
-    if text_format == "markdown":
-        return str(render_markdown(text))
-    if text_format == "plain":
-        return "<br>".join(str(escape(line)) for line in text.split("\n"))
-    return str(render_html(text))
+    """Question and answer text as sanitised HTML, as the quiz pages show it."""
+    return str(render_text(text, text_format)) if text else ""
 
 
 def shown_order(entry, count):
@@ -597,6 +591,7 @@ def start_attempt(activity_id):
 
 
 @bp.route("/attempts/<int:attempt_id>")
+@writes
 def attempt_detail(attempt_id):
     """The attempt as it stands; one whose time is up is closed on the way, as on every access."""
     attempt = attempt_or_404(attempt_id)
@@ -634,6 +629,5 @@ def submit_attempt(attempt_id):
     if attempt.state == ABANDONED:
         db.session.commit()
         raise ApiError(409, "time_up", _("The time for this attempt ran out, so it does not count."))
-    audit("quiz.attempt_submitted", target=f"attempt:{attempt.id}", via="api", score=attempt.score)
     db.session.commit()
     return jsonify(attempt=attempt_json(attempt, now))

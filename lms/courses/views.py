@@ -14,6 +14,7 @@ from lms.extensions import db
 from lms.i18n import LANGUAGE_NAMES
 from lms.progress.models import STATUS_LABELS
 from lms.progress.services import course_activities, progress_of
+from lms.database import writes
 
 bp = Blueprint("courses", __name__, template_folder="templates", url_prefix="/courses")
 bp.add_app_template_filter(markdown.render, "markdown")
@@ -124,6 +125,7 @@ def learner_context(slug, activity_slug):
 
 
 @bp.route("/<slug>/a/<activity_slug>")
+@writes
 @login_required
 def activity(slug, activity_slug):
     course, activity, enrollment, standing = learner_context(slug, activity_slug)

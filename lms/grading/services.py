@@ -4,10 +4,8 @@ The core contributes one kind, quiz essays; plugins add theirs through `lms_grad
 Each kind finds its pending items for a set of courses in a fixed number of queries, and
 the queue merges them, oldest first.
 """
-import nh3
 from flask import url_for
 from flask_babel import gettext as _, lazy_gettext as _l
-from markupsafe import Markup, escape
 from sqlalchemy import exists, select
 from sqlalchemy.orm import joinedload
 
@@ -103,13 +101,7 @@ def essay_response(response_id):
 
 def question_html(question):
     """The question's text as safe HTML, whichever format it was written in."""
-    if question.text_format == "markdown":
-        return markdown.render(question.text)
-    if question.text_format == "plain":
-        return Markup("<p>%s</p>") % escape(question.text)
-    return Markup(
-        nh3.clean(question.text, tags=markdown.TAGS, attributes=markdown.ATTRIBUTES, url_schemes=markdown.URL_SCHEMES)
-    )
+    return markdown.render_text(question.text, question.text_format)
 
 
 def answer_text(response):

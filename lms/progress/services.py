@@ -19,11 +19,15 @@ from lms.extensions import db
 from lms.progress.models import DONE, IN_PROGRESS, NOT_STARTED, STATUS_LABELS, Progress
 
 
-def record(enrollment, activity, status, score=None, attempt=False, seconds=0):
-    """Write the learner's progress on one activity; a finished activity is never reopened by a view."""
+def record(enrollment, activity, status, score=None, attempt=False, seconds=0, graded=False):
+    """Write the learner's progress on one activity.
+
+    A finished activity is never reopened by a view; a grade (`graded=True`) is always
+    the truth, so a regrade can also take a pass away.
+    """
     row = progress_row(enrollment, activity)
     now = utcnow()
-    if not (status == IN_PROGRESS and row.status in DONE):
+    if graded or not (status == IN_PROGRESS and row.status in DONE):
         row.status = status
     if score is not None:
         row.score = score

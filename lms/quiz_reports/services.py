@@ -12,7 +12,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import contains_eager
@@ -24,15 +24,9 @@ from lms.enrollments.models import Enrollment
 from lms.extensions import db
 from lms.progress.services import course_activities, score_text
 from lms.quizzes import services as quizzes
-from lms.quizzes.models import ABANDONED, FINISHED, IN_PROGRESS, OVERDUE, Attempt, Question, Response
+from lms.quizzes.models import FINISHED, STATE_LABELS, Attempt, Question, Response
 
 QUIZ = "quiz"
-STATE_LABELS = {
-    IN_PROGRESS: _l("In progress"),
-    OVERDUE: _l("Overdue"),
-    FINISHED: _l("Finished"),
-    ABANDONED: _l("Abandoned"),
-}
 MOST_FREQUENT = 5  # free responses listed per question
 NO_DISTRIBUTION = ("essay", "description")
 

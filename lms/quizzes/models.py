@@ -1,8 +1,16 @@
+from flask_babel import lazy_gettext as _l
+
 from lms.auth.models import utcnow
 from lms.extensions import db
 
 IN_PROGRESS, OVERDUE, FINISHED, ABANDONED = "in_progress", "overdue", "finished", "abandoned"
 ATTEMPT_STATES = (IN_PROGRESS, OVERDUE, FINISHED, ABANDONED)
+STATE_LABELS = {
+    IN_PROGRESS: _l("In progress"),
+    OVERDUE: _l("Time is up"),
+    FINISHED: _l("Finished"),
+    ABANDONED: _l("Not submitted in time"),
+}
 
 
 class QuestionCategory(db.Model):

@@ -286,9 +286,14 @@ def submit(attempt, now=None):
 
 
 def finish(attempt, now):
+    """Close and grade the attempt; audited, whether the learner or the clock finished it."""
     if not move(attempt, OPEN, FINISHED, finished_at=now):
         return False
     grade(attempt, new=True)
+    audit(
+        "quiz.attempt_graded", target=f"attempt:{attempt.id}", actor=attempt.enrollment.user,
+        score=attempt.score, max_score=attempt.max_score, needs_grading=attempt.needs_grading,
+    )
     return True
 
 
@@ -341,7 +346,7 @@ def report_progress(enrollment, activity, new_attempt=False):
         return
     pending = any(attempt.needs_grading for attempt in attempts if attempt.state == FINISHED)
     status = PASSED if percent >= settings["pass_mark"] else (PROGRESS_IN_PROGRESS if pending else FAILED)
-    progress.record(enrollment, activity, status, score=round(percent, 2), attempt=new_attempt)
+    progress.record(enrollment, activity, status, score=round(percent, 2), attempt=new_attempt, graded=True)
 
 
 def grade_response(response, mark, comment, grader):

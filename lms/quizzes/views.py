@@ -8,14 +8,12 @@ a closed attempt, and only as far as the quiz's review options allow.
 from dataclasses import dataclass, field
 
 from flask import Blueprint, abort, flash, jsonify, make_response, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
-from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from lms import markdown
-from lms.audit.services import record as audit
 from lms.auth.models import utcnow
 from lms.courses import services as courses
 from lms.courses.models import Activity
@@ -25,32 +23,18 @@ from lms.extensions import db
 from lms.progress.services import progress_of
 from lms.quizzes import grading, services
 from lms.quizzes.forms import AnswerError, AttemptForm, answers_from_form, answers_from_json, sub_questions
-from lms.quizzes.models import ABANDONED, FINISHED, IN_PROGRESS, OVERDUE, Attempt
+from lms.quizzes.models import FINISHED, IN_PROGRESS, STATE_LABELS, Attempt
 from lms.quizzes.services import QuizError
+from lms.database import writes
 
 bp = Blueprint("quizzes", __name__, template_folder="templates", url_prefix="/quizzes")
 
 OWNER, STAFF = "owner", "staff"
 REVIEW_KINDS = ("score", "correct", "feedback")
 EVERYTHING = dict.fromkeys(REVIEW_KINDS, True)
-STATE_LABELS = {
-    IN_PROGRESS: _l("In progress"),
-    OVERDUE: _l("Time is up"),
-    FINISHED: _l("Finished"),
-    ABANDONED: _l("Not submitted in time"),
-}
 
 
-def rich_text(text, text_format="moodle"):
-    """Question and answer text as safe HTML, whatever format its author used."""
-    if text_format == "markdown":
-        return markdown.render(text)
-    if text_format == "plain":
-        return Markup("<br>").join(escape(line) for line in (text or "").split("\n"))
-    return markdown.render_html(text)
-
-
-bp.add_app_template_filter(rich_text, "quiz_text")
+bp.add_app_template_filter(markdown.render_text, "quiz_text")
 
 
 @bp.app_template_global()
@@ -345,6 +329,7 @@ def preview(activity_id):
 
 
 @bp.route("/attempts/<int:attempt_id>")
+@writes
 @login_required
 def attempt(attempt_id):
     attempt, role = attempt_or_404(attempt_id)
@@ -459,12 +444,12 @@ def submit(attempt_id):
     except QuizError:
         db.session.rollback()  # another request submitted it first: nothing of this one counts
         return already_closed(attempt)
-    audit("quiz.attempt_submitted", target=f"attempt:{attempt.id}", score=attempt.score, max_score=attempt.max_score)
     db.session.commit()
     return redirect(url_for(".review", attempt_id=attempt.id), 303)
 
 
 @bp.route("/attempts/<int:attempt_id>/review")
+@writes
 @login_required
 def review(attempt_id):
     """A closed attempt as far as the review options allow; staff see all of any attempt, read-only."""

@@ -55,3 +55,21 @@ def test_concurrent_registrations_all_succeed(build_app):
     assert statuses == [302] * 32
     with sqlite_app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) == 32
+
+
+def test_views_that_write_on_get_take_the_write_lock_first(app):
+    """GET pages that record progress or close overdue attempts begin with BEGIN IMMEDIATE."""
+    from lms.database import may_write
+
+    for path, expected in (
+        ("/courses/", False),
+        ("/courses/sample-course/a/intro", True),
+        ("/quizzes/attempts/1", True),
+        ("/api/v1/attempts/1", True),
+    ):
+        with app.test_request_context(path):
+            assert may_write() is expected, path
+    with app.test_request_context("/api/v1/courses", headers={"Authorization": "Bearer klsm_x"}):
+        assert may_write() is True
+    with app.test_request_context("/courses/", method="POST"):
+        assert may_write() is True

@@ -211,7 +211,7 @@ def test_start_save_submit_and_read_with_a_token(app, client, api, quiz):
     assert row.status == PASSED and row.score == pytest.approx(83.33) and row.attempts == 1
     with app.app_context():
         assert db.session.scalar(
-            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "quiz.attempt_submitted")
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "quiz.attempt_graded")
         ) == 1
 
     second = start(client, quiz, headers)

@@ -113,7 +113,7 @@ def test_twenty_identical_submits_grade_the_attempt_once(own_app):
         assert db.session.scalar(select(func.count()).select_from(Response)) == 20  # one response per slot
         row = db.session.scalar(select(Progress).where(Progress.activity_id == quiz))
         assert row.attempts == 1 and row.score == 50
-        submitted = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "quiz.attempt_submitted")
+        submitted = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "quiz.attempt_graded")
         assert db.session.scalar(submitted) == 1
 
 

@@ -445,7 +445,7 @@ def test_finish_saves_the_form_then_grades(app, client, login_as, quiz):
     with app.app_context():
         progress = db.session.scalar(select(Progress).where(Progress.activity_id == quiz.id))
         assert progress.status == PASSED and progress.attempts == 1
-        assert db.session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "quiz.attempt_submitted")) == 1
+        assert db.session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "quiz.attempt_graded")) == 1
     # the attempt page of a finished attempt leads to its review
     assert client.get(f"/quizzes/attempts/{attempt_id}").headers["Location"].endswith("/review")
 

@@ -52,6 +52,10 @@ class ActivityType:
     key = None
     title = None
 
+    def check_settings(self, settings):
+        """Problems with the type's own keys in a course manifest, as (key, message) pairs."""
+        return []
+
     def imported(self, activity):
         """A course package was imported with this activity in it; parse its content if needed."""
 

@@ -10,6 +10,7 @@ import shutil
 import tomllib
 import uuid
 from dataclasses import dataclass, field
+from datetime import date, time
 from pathlib import Path, PurePosixPath
 
 import tomli_w
@@ -255,7 +256,15 @@ class PackageReader:
         if not isinstance(required, bool):
             self.problem(MANIFEST, key_line("required", line), "required must be true or false")
         known = {"slug", "type", "title", "file", "required", "weight", "prerequisites"}
-        settings = {key: value for key, value in data.items() if key not in known}
+        # TOML dates become ISO text, as activity settings are stored as JSON.
+        settings = {
+            key: value.isoformat() if isinstance(value, (date, time)) else value
+            for key, value in data.items() if key not in known
+        }
+        activity_type = self.registry.activity_types.get(type_key)
+        if activity_type is not None:
+            for key, message in activity_type().check_settings(settings):
+                self.problem(MANIFEST, key_line(key, line), message)
         file = data.get("file")
         if file is not None and not isinstance(file, str):
             self.problem(MANIFEST, key_line("file", line), "file must be a path inside the package")

@@ -22,6 +22,13 @@ class LessonType(ActivityType):
     def completion(activity):
         return activity.settings.get("completion", VIEW)
 
+    def check_settings(self, settings):
+        unknown = sorted(set(settings) - {"completion"})
+        problems = [(key, f"lessons have no setting {key!r}") for key in unknown]
+        if settings.get("completion", VIEW) not in (VIEW, MARK):
+            problems.append(("completion", 'completion must be "view" or "mark"'))
+        return problems
+
     def open(self, activity, enrollment):
         status = COMPLETED if self.completion(activity) == VIEW else IN_PROGRESS
         progress.record(enrollment, activity, status)

@@ -17,6 +17,9 @@ class QuizType(ActivityType):
     key = "quiz"
     title = _l("Quiz")
 
+    def check_settings(self, settings):
+        return services.check_settings(settings)
+
     def open(self, activity, enrollment):
         progress.record(enrollment, activity, IN_PROGRESS)
 

@@ -52,6 +52,39 @@ class QuizError(Exception):
         self.status = status
 
 
+CHOICES = {
+    "overdue": ("submit", "discard"),
+    "grading_method": GRADING_METHODS,
+    "review_score": REVIEW_TIMES,
+    "review_correct": REVIEW_TIMES,
+    "review_feedback": REVIEW_TIMES,
+}
+
+
+def check_settings(settings):
+    """Problems with a quiz's settings in a course manifest, as (key, message) pairs."""
+    problems = []
+    for key, value in settings.items():
+        if key not in DEFAULT_SETTINGS:
+            problems.append((key, f"quizzes have no setting {key!r}"))
+        elif key in CHOICES and value not in CHOICES[key]:
+            problems.append((key, f"{key} must be one of {', '.join(CHOICES[key])}"))
+        elif key in ("attempts", "time_limit", "grace") and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            problems.append((key, f"{key} must be a whole number, 0 or more"))
+        elif key == "pass_mark" and (not isinstance(value, (int, float)) or not 0 <= value <= 100):
+            problems.append((key, "pass_mark must be a percentage from 0 to 100"))
+        elif key == "questions" and value != "all" and (not isinstance(value, int) or value < 1):
+            problems.append((key, 'questions must be "all" or a number of questions to draw'))
+        elif key in ("shuffle_questions", "shuffle_answers") and not isinstance(value, bool):
+            problems.append((key, f"{key} must be true or false"))
+        elif key in ("open_at", "close_at") and value is not None:
+            try:
+                parse_time(value)
+            except ValueError:
+                problems.append((key, f"{key} must be a date and time like 2026-09-01T09:00"))
+    return problems
+
+
 def settings_of(activity):
     return {**DEFAULT_SETTINGS, **activity.settings}
 

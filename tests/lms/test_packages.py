@@ -440,3 +440,31 @@ def test_list_shows_slug_version_state_and_title(app, runner, package):
     assert "sample-course\t1.0.0\tpublished\tSample course" in lines
     assert "zz-draft\t0.2.0\tdraft\tA draft" in lines
     assert lines.index("sample-course\t1.0.0\tpublished\tSample course") < lines.index("zz-draft\t0.2.0\tdraft\tA draft")
+
+
+def test_activity_settings_are_checked_by_their_activity_type(runner, package):
+    manifest = package / "course.toml"
+    edit(manifest, 'completion = "mark"', 'completion = "sometimes"')
+    code, lines = validate(runner, package)
+    assert code == 1
+    assert lines == [f"course.toml:{line_of(manifest, 'completion = ')}: completion must be \"view\" or \"mark\""]
+
+
+def test_quiz_settings_are_checked_and_toml_dates_are_kept_as_text(app, runner, tmp_path):
+    package = tmp_path / "quiz-course"
+    shutil.copytree(FIXTURES / "courses" / "quiz-course", package)
+    manifest = package / "course.toml"
+    edit(manifest, "pass_mark = 60", "pass_mark = 160\ngrading_method = \"best\"\nclose_at = 2030-06-01T18:00:00")
+    code, lines = validate(runner, package)
+    assert code == 1
+    assert lines == [
+        f"course.toml:{line_of(manifest, 'pass_mark = ')}: pass_mark must be a percentage from 0 to 100",
+        f"course.toml:{line_of(manifest, 'grading_method = ')}: grading_method must be one of highest, average, first, last",
+    ]
+    edit(manifest, "pass_mark = 160\ngrading_method = \"best\"", "pass_mark = 70")
+    code, output = import_cli(runner, package)
+    assert code == 0, output
+    with app.app_context():
+        quiz = db.session.scalar(select(Activity).where(Activity.slug == "basics-quiz"))
+        assert quiz.settings["close_at"] == "2030-06-01T18:00:00"
+        assert quiz.settings["pass_mark"] == 70

@@ -1,4 +1,4 @@
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -37,6 +37,32 @@ def course_or_404(slug):
     if not services.visible(current_user, course):
         abort(404)
     return course
+
+
+def staff_course_or_abort(slug):
+    """The course if the signed-in user is on its staff: 404 for an unknown course, 403 for anyone else."""
+    course = db.first_or_404(db.select(Course).where(Course.slug == slug))
+    if not services.can_edit(current_user, course):
+        abort(403)
+    return course
+
+
+def for_course_staff(blueprint):
+    """Every page of `blueprint` sits under /courses/<slug>/ and is for that course's staff.
+
+    The course is loaded and checked once per request into `g.course`, and links between
+    the blueprint's pages (pagination included) stay in that course.
+    """
+
+    @blueprint.before_request
+    @login_required
+    def require_course_staff():
+        g.course = staff_course_or_abort(request.view_args["slug"])
+
+    @blueprint.url_defaults
+    def add_course_slug(endpoint, values):
+        if "course" in g:
+            values.setdefault("slug", g.course.slug)
 
 
 def activity_or_404(course, activity_slug):

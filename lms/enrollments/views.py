@@ -1,10 +1,8 @@
 """The course's people, for its staff: the list, adding people one by one or from a CSV, groups."""
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _, ngettext
-from flask_login import current_user, login_required
-from sqlalchemy import select
+from flask_login import current_user
 
-from lms.courses.models import Course
 from lms.enrollments import services
 from lms.enrollments.forms import (
     COURSE_ROLE_LABELS,
@@ -20,30 +18,13 @@ from lms.enrollments.forms import (
 )
 from lms.enrollments.models import Enrollment
 from lms.extensions import db
+from lms.courses.views import for_course_staff
 
 bp = Blueprint("enrollments", __name__, template_folder="templates", url_prefix="/courses/<slug>/people")
 LIST_ARGS = ("group", "status", "page")
 
 
-def staff_course_or_abort(slug):
-    """The course if the signed-in user is on its staff: 404 for an unknown course, 403 for anyone else."""
-    course = db.first_or_404(select(Course).where(Course.slug == slug))
-    if not services.is_course_staff(current_user, course):
-        abort(403)
-    return course
-
-
-@bp.before_request
-@login_required
-def require_course_staff():
-    g.course = staff_course_or_abort(request.view_args["slug"])
-
-
-@bp.url_defaults
-def add_course_slug(endpoint, values):
-    """Links between these pages (pagination included) stay in the course being managed."""
-    if "course" in g:
-        values.setdefault("slug", g.course.slug)
+for_course_staff(bp)
 
 
 def chosen_group(groups, value):

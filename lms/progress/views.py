@@ -9,7 +9,7 @@ from lms.auth.decorators import role_required
 from lms.auth.models import ADMIN, utcnow
 from lms.courses.models import Course
 from lms.enrollments.services import enrollment_of, groups_of
-from lms.enrollments.views import staff_course_or_abort
+from lms.courses.views import staff_course_or_abort
 from lms.extensions import db
 from lms.progress import services
 from lms.progress.forms import ReportFilterForm

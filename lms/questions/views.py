@@ -2,11 +2,8 @@
 and GIFT/Aiken/JSON files. A category or question id must belong to the course in the URL."""
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _, ngettext
-from flask_login import current_user, login_required
-from sqlalchemy import select
+from flask_login import current_user
 
-from lms.courses import services as courses
-from lms.courses.models import Course
 from lms.extensions import db
 from lms.questions import services
 from lms.questions.forms import (
@@ -22,24 +19,13 @@ from lms.quizzes import gift
 from lms.quizzes import services as quizzes
 from lms.quizzes.models import Question, QuestionCategory
 from lms.quizzes.views import Slot, numbered
+from lms.courses.views import for_course_staff
 
 bp = Blueprint("questions", __name__, template_folder="templates", url_prefix="/courses/<slug>/questions")
 NO_CATEGORY = "none"
 
 
-@bp.before_request
-@login_required
-def require_course_staff():
-    course = db.first_or_404(select(Course).where(Course.slug == request.view_args["slug"]))
-    if not courses.can_edit(current_user, course):
-        abort(403)
-    g.course = course
-
-
-@bp.url_defaults
-def add_course_slug(endpoint, values):
-    if "course" in g:
-        values.setdefault("slug", g.course.slug)
+for_course_staff(bp)
 
 
 def category_or_404(category_id):

@@ -1,10 +1,10 @@
 """A quiz seen by its course staff: attempts per learner (page and CSV), question statistics, regrading."""
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import ngettext
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from lms.enrollments.services import groups_of
-from lms.enrollments.views import staff_course_or_abort
+from lms.courses.views import for_course_staff
 from lms.extensions import db
 from lms.progress.services import csv_text, score_text
 from lms.quiz_reports import services
@@ -13,17 +13,7 @@ from lms.quiz_reports.forms import AttemptFilterForm
 bp = Blueprint("quiz_reports", __name__, template_folder="templates", url_prefix="/courses/<slug>/quizzes")
 
 
-@bp.before_request
-@login_required
-def require_course_staff():
-    g.course = staff_course_or_abort(request.view_args["slug"])
-
-
-@bp.url_defaults
-def add_course_slug(endpoint, values):
-    """Links between these pages stay in the course being reported on."""
-    if "course" in g:
-        values.setdefault("slug", g.course.slug)
+for_course_staff(bp)
 
 
 def quiz_or_404(quiz):

@@ -4,15 +4,17 @@ One app and one migrated database serve the whole session; every test runs insid
 transaction that is rolled back afterwards (requests commit to savepoints), so tests
 never see each other's data.
 """
+import math
 import re
-from pathlib import Path
 import socket
+from contextlib import contextmanager
+from pathlib import Path
 
 import flask_migrate
 import pytest
 from flask_sqlalchemy.session import _app_ctx_id
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, scoped_session
 
 from lms import create_app
@@ -23,6 +25,7 @@ from tests import databases
 PASSWORD = "correct horse battery staple"
 FIXTURES = Path(__file__).parent / "fixtures"
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+SAVEPOINT_BOOKKEEPING = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
 
 
 def make_app(tmp_path, database_url, **overrides):
@@ -236,3 +239,56 @@ def get_user(app):
             return user
 
     return get_user
+
+
+class Statements(list):
+    """The SQL statements that counting_statements collected; `commits` counts the COMMITs."""
+
+    commits = 0
+
+
+@contextmanager
+def counting_statements(app, everything=False):
+    """Collect the SQL statements sent to the app's engine while the block runs (the test's own
+    connection included), and count the COMMITs.
+
+    The savepoint bookkeeping (SAVEPOINT, RELEASE SAVEPOINT, ROLLBACK TO SAVEPOINT) is skipped:
+    the shared app's requests commit to savepoints of the test's rolled-back transaction, so those
+    statements come from the harness, not from the code under test. everything=True keeps them.
+    """
+    statements = Statements()
+
+    def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
+        if everything or not statement.lstrip().upper().startswith(SAVEPOINT_BOOKKEEPING):
+            statements.append(statement)
+
+    def on_commit(conn):
+        statements.commits += 1
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", before_cursor_execute)
+    event.listen(engine, "commit", on_commit)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before_cursor_execute)
+        event.remove(engine, "commit", on_commit)
+
+
+def same(actual, expected):
+    """Equal, comparing floats with a 1e-9 tolerance."""
+    if isinstance(expected, float) or isinstance(actual, float):
+        return (isinstance(actual, (int, float)) and isinstance(expected, (int, float))
+                and not isinstance(actual, bool) and math.isclose(actual, expected, rel_tol=0, abs_tol=1e-9))
+    if isinstance(expected, dict):
+        return isinstance(actual, dict) and actual.keys() == expected.keys() and all(
+            same(actual[key], expected[key]) for key in expected)
+    if isinstance(expected, list):
+        return isinstance(actual, list) and len(actual) == len(expected) and all(map(same, actual, expected))
+    return type(actual) is type(expected) and actual == expected
+
+
+def without_lines(questions):
+    """The questions without the "line" each was parsed from."""
+    return [{key: value for key, value in question.items() if key != "line"} for question in questions]

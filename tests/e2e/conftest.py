@@ -10,6 +10,7 @@ is missing or does not start the tests are skipped, unless LMS_REQUIRE_E2E=1 (as
 CI), which makes that a failure.
 """
 import os
+import re
 import threading
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from flask import Flask
 from flask_babel import force_locale, gettext
 from werkzeug.serving import make_server
 
+from lms.auth.services import create_user
 from lms.extensions import db, limiter
 from tests import databases
 from tests.conftest import make_app
@@ -33,6 +35,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+TRAINEE_PASSWORD = "a long trainee passphrase"
 
 
 @dataclass
@@ -148,3 +151,22 @@ def new_context(browser, live_server):
 @pytest.fixture
 def page(new_context):
     return new_context().new_page()
+
+
+def add_trainee(live_server, email, name):
+    """A trainee account on the live server's database, signing in with TRAINEE_PASSWORD."""
+    with live_server.app.app_context():
+        create_user(email, name, password=TRAINEE_PASSWORD)
+        db.session.commit()
+
+
+def sign_in(page, email, password):
+    """Sign in through the form of /account/login and land on the dashboard."""
+    from playwright.sync_api import expect  # imported here: without Playwright, launch_browser skips the tests
+
+    page.goto("/account/login")
+    form = page.locator("main form")
+    form.locator("input[name=email]").fill(email)
+    form.locator("input[name=password]").fill(password)
+    form.locator("button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/dashboard$"))

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from lms.cli import DEMO_PASSWORD
+from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -27,15 +28,6 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
-def sign_in(page, email, password=DEMO_PASSWORD):
-    page.goto("/account/login")
-    form = page.locator("main form")
-    form.locator("input[name=email]").fill(email)
-    form.locator("input[name=password]").fill(password)
-    form.locator("button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/dashboard$"))
-
-
 def horizontal_overflow(page, width):
     """How many CSS pixels the page is wider than its window of `width` (<= 0: nothing overflows).
 
@@ -47,7 +39,7 @@ def horizontal_overflow(page, width):
 
 
 def test_admin_signs_in_and_reaches_administration(page, live_server):
-    sign_in(page, ADMIN)
+    sign_in(page, ADMIN, DEMO_PASSWORD)
     expect(page.locator("h1")).to_have_text(live_server.text("en", "Welcome, %(name)s", name="Aigerim Seitkali"))
 
     page.locator("header nav").get_by_role("link", name=live_server.text("en", "Administration")).click()
@@ -85,7 +77,7 @@ def test_language_switcher_translates_the_page(page, live_server):
 
 
 def test_sign_out_returns_to_the_start_page(page, live_server):
-    sign_in(page, INSTRUCTOR)
+    sign_in(page, INSTRUCTOR, DEMO_PASSWORD)
     page.locator("header form[action$='/account/logout'] button[type=submit]").click()
     expect(page).to_have_url(re.compile(r"127\.0\.0\.1:\d+/$"))
     expect(page.locator("header a[href$='/account/login']")).to_be_visible()
@@ -145,7 +137,7 @@ def test_no_console_errors_or_csp_violations(new_context, fresh_browser):
     page.wait_for_load_state("networkidle")
     violations.extend(page.evaluate("window.__cspViolations"))
 
-    sign_in(page, ADMIN)
+    sign_in(page, ADMIN, DEMO_PASSWORD)
     for path in ("/dashboard", "/account/profile", "/admin/users", "/admin/audit", "/admin/settings"):
         visit(path)
 

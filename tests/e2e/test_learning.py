@@ -9,36 +9,22 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from lms.auth.services import create_user
-from lms.extensions import db
+from tests.e2e.conftest import TRAINEE_PASSWORD, add_trainee, sign_in
 
 pytestmark = pytest.mark.e2e
-
-PASSWORD = "a long trainee passphrase"
 
 
 @pytest.fixture
 def trainee(live_server):
     email = f"learner-{uuid.uuid4().hex[:8]}@example.kz"
-    with live_server.app.app_context():
-        create_user(email, "Aliya Learner", password=PASSWORD)
-        db.session.commit()
+    add_trainee(live_server, email, "Aliya Learner")
     return email
-
-
-def sign_in(page, email):
-    page.goto("/account/login")
-    form = page.locator("main form")
-    form.locator("input[name=email]").fill(email)
-    form.locator("input[name=password]").fill(PASSWORD)
-    form.locator("button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/dashboard$"))
 
 
 def test_trainee_enrolls_studies_and_resumes(new_context, live_server, trainee):
     text = lambda message, **variables: live_server.text("en", message, **variables)  # noqa: E731
     page = new_context().new_page()
-    sign_in(page, trainee)
+    sign_in(page, trainee, TRAINEE_PASSWORD)
     expect(page.locator("main")).to_contain_text(text("You are not enrolled in any course yet."))
 
     page.locator("header nav").get_by_role("link", name=text("Courses")).click()
@@ -68,7 +54,7 @@ def test_trainee_enrolls_studies_and_resumes(new_context, live_server, trainee):
     page.context.close()
 
     later = new_context().new_page()
-    sign_in(later, trainee)
+    sign_in(later, trainee, TRAINEE_PASSWORD)
     panel = later.locator("ul.my-courses li").filter(has_text="Sample course")
     expect(panel.locator("progress")).to_have_attribute("value", "25")
     panel.get_by_role("link", name=text("Continue"), exact=True).click()

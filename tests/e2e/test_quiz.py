@@ -12,33 +12,20 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lms.auth.models import User
-from lms.auth.services import create_user
 from lms.courses.models import Activity
 from lms.enrollments.models import Enrollment
 from lms.extensions import db
 from lms.quizzes.models import FINISHED, Attempt
+from tests.e2e.conftest import TRAINEE_PASSWORD, add_trainee, sign_in
 
 pytestmark = pytest.mark.e2e
-
-PASSWORD = "a long trainee passphrase"
 
 
 @pytest.fixture
 def trainee(live_server):
     email = f"quiz-taker-{uuid.uuid4().hex[:8]}@example.kz"
-    with live_server.app.app_context():
-        create_user(email, "Quiz Taker", password=PASSWORD)
-        db.session.commit()
+    add_trainee(live_server, email, "Quiz Taker")
     return email
-
-
-def sign_in(page, email):
-    page.goto("/account/login")
-    form = page.locator("main form")
-    form.locator("input[name=email]").fill(email)
-    form.locator("input[name=password]").fill(PASSWORD)
-    form.locator("button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/dashboard$"))
 
 
 def attempts_of(live_server, email):
@@ -56,7 +43,7 @@ def test_trainee_takes_a_quiz_offline_and_online_and_is_graded_once(new_context,
     text = lambda message, **variables: live_server.text("en", message, **variables)  # noqa: E731
     context = new_context()
     page = context.new_page()
-    sign_in(page, trainee)
+    sign_in(page, trainee, TRAINEE_PASSWORD)
     page.goto("/courses/quiz-course")
     page.get_by_role("button", name=text("Enroll"), exact=True).click()
     expect(page.locator(".flash")).to_have_text(text("You are enrolled in %(title)s.", title="Quiz course"))
@@ -125,7 +112,7 @@ def short_quiz(live_server):
 def test_the_countdown_submits_the_attempt_at_zero(new_context, live_server, trainee, short_quiz):
     text = lambda message, **variables: live_server.text("en", message, **variables)  # noqa: E731
     page = new_context().new_page()
-    sign_in(page, trainee)
+    sign_in(page, trainee, TRAINEE_PASSWORD)
     page.goto("/courses/quiz-course")
     page.get_by_role("button", name=text("Enroll"), exact=True).click()
     page.goto("/courses/quiz-course/a/basics-quiz")

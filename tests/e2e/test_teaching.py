@@ -10,14 +10,12 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from lms.auth.services import create_user
 from lms.cli import DEMO_ACCOUNTS, DEMO_PASSWORD
-from lms.extensions import db
+from tests.e2e.conftest import TRAINEE_PASSWORD, add_trainee, sign_in
 
 pytestmark = pytest.mark.e2e
 
 INSTRUCTOR_EMAIL, _NAME, _ROLE, INSTRUCTOR_LOCALE = DEMO_ACCOUNTS[1]
-PASSWORD = "a long trainee passphrase"
 
 
 def unique(prefix):
@@ -31,9 +29,7 @@ def make_trainee(live_server):
     def make_trainee():
         token = uuid.uuid4().hex[:8]
         email, name = f"trainee-{token}@example.kz", f"Trainee {token}"
-        with live_server.app.app_context():
-            create_user(email, name, password=PASSWORD)
-            db.session.commit()
+        add_trainee(live_server, email, name)
         return email, name
 
     return make_trainee
@@ -50,15 +46,6 @@ def text(live_server):
     return lambda message, **variables: live_server.text("en", message, **variables)
 
 
-def sign_in(page, email, password):
-    page.goto("/account/login")
-    form = page.locator("main form")
-    form.locator("input[name=email]").fill(email)
-    form.locator("input[name=password]").fill(password)
-    form.locator("button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/dashboard$"))
-
-
 def instructor_page(new_context):
     page = new_context().new_page()
     sign_in(page, INSTRUCTOR_EMAIL, DEMO_PASSWORD)
@@ -67,7 +54,7 @@ def instructor_page(new_context):
 
 def trainee_page(new_context, email):
     page = new_context().new_page()
-    sign_in(page, email, PASSWORD)
+    sign_in(page, email, TRAINEE_PASSWORD)
     return page
 
 

@@ -3,7 +3,6 @@ import email
 import email.policy
 import io
 import re
-from contextlib import contextmanager
 from datetime import datetime
 from html import unescape
 from pathlib import Path
@@ -11,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import url_for
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from werkzeug.routing.converters import AnyConverter
 
 from lms.admin import services
@@ -19,7 +18,7 @@ from lms.admin.forms import NewUserForm, UserForm
 from lms.audit.models import AuditEntry
 from lms.auth.models import User
 from lms.extensions import db
-from tests.conftest import PASSWORD, csrf_token, find_user, user_count
+from tests.conftest import PASSWORD, counting_statements, csrf_token, find_user, user_count
 
 NEW_PASSWORD = "violet tram under the bridge"
 
@@ -67,23 +66,6 @@ def flashes(html):
 def post(client, path, data=None, **kwargs):
     """POST with the CSRF token of the client's session, the way a browser does."""
     return client.post(path, data={**(data or {}), "csrf_token": csrf_token(client)}, **kwargs)
-
-
-@contextmanager
-def counting_statements(app):
-    """Collect every SQL statement sent while the block runs (the test's connection included)."""
-    statements = []
-
-    def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", before_cursor_execute)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before_cursor_execute)
 
 
 # --- access: every admin route x every role ----------------------------------------

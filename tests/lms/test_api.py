@@ -1,10 +1,9 @@
 """JSON API v1: tokens and sessions, every endpoint's answers and errors, access, statement counts."""
 import json
 import re
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from lms.api import services as tokens
 from lms.api.models import ApiToken
@@ -17,7 +16,7 @@ from lms.enrollments.services import enroll, group_named, withdraw
 from lms.extensions import db
 from lms.progress.models import COMPLETED, PASSED
 from lms.progress.services import record
-from tests.conftest import FIXTURES, csrf_token
+from tests.conftest import FIXTURES, counting_statements, csrf_token
 
 TOKEN = re.compile(r"^klsm_\S+$", re.MULTILINE)
 
@@ -100,23 +99,6 @@ def assert_error(response, status, code):
     assert body["error"]["code"] == code
     assert isinstance(body["error"]["message"], str) and body["error"]["message"]
     return body["error"]
-
-
-@contextmanager
-def count_statements(app):
-    statements = []
-
-    def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
-        if not statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")):
-            statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", before_cursor_execute)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before_cursor_execute)
 
 
 # --- tokens ---------------------------------------------------------------------------
@@ -505,9 +487,10 @@ def test_the_openapi_document_describes_every_api_route(app, client):
 
 def statements_for(app, client, url, headers):
     client.get(url, headers=headers)  # the token's last_used_at is touched on the first request
-    with count_statements(app) as statements:
+    with counting_statements(app) as statements:
         response = client.get(url, headers=headers)
     assert response.status_code == 200, response.get_data(as_text=True)
+    assert any("FROM enrollments" in statement for statement in statements)  # the listener sees the request's queries
     return len(statements)
 
 

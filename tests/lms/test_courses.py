@@ -6,10 +6,9 @@ checklist (needs listening), and further-reading (optional). Required weight: 4.
 """
 import re
 import shutil
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from lms.audit.models import AuditEntry
 from lms.auth.models import User
@@ -20,7 +19,7 @@ from lms.enrollments.services import enroll
 from lms.extensions import db
 from lms.progress.models import COMPLETED, IN_PROGRESS, Progress
 from lms.progress.services import record
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, counting_statements
 
 SAMPLE = FIXTURES / "courses" / "sample-course"
 COURSE = "/courses/sample-course"
@@ -535,23 +534,6 @@ def test_dashboard_for_a_course_instructor(client, sample, auth):
 # --- statement counts -----------------------------------------------------------------
 
 
-@contextmanager
-def counted_statements(app):
-    statements = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
-            statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
 def populate(app, create_user, prefix, courses, activities, others):
     """`courses` courses of `activities` lessons (a module per 3) with `others` other people enrolled
     in each, half of them instructors; returns a trainee enrolled in all with some progress."""
@@ -582,9 +564,10 @@ def populate(app, create_user, prefix, courses, activities, others):
 def statements_for(app, client, auth, user, path):
     auth.login(user)
     client.get(path)  # warm up: first-request work is not what is measured
-    with counted_statements(app) as statements:
+    with counting_statements(app) as statements:
         response = client.get(path)
     assert response.status_code == 200
+    assert any("FROM enrollments" in statement for statement in statements)  # the listener sees the page's queries
     auth.logout()
     return response, len(statements)
 

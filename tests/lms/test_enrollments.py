@@ -2,11 +2,10 @@
 one or from a CSV file, withdrawing and enrolling again, groups, and statement counts."""
 import io
 import re
-from contextlib import contextmanager
 from html import unescape
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from lms.audit.models import AuditEntry
 from lms.auth.models import User
@@ -16,7 +15,7 @@ from lms.enrollments.models import ACTIVE, WITHDRAWN, Enrollment
 from lms.extensions import db
 from lms.progress.models import COMPLETED, Progress
 from lms.progress.services import record
-from tests.conftest import csrf_token
+from tests.conftest import counting_statements, csrf_token
 
 SLUG = "people-course"
 PEOPLE = f"/courses/{SLUG}/people"
@@ -110,22 +109,6 @@ def flashes(html):
 
 def listed_emails(html):
     return re.findall(r"<td>([\w.+-]+@example\.kz)</td>", html)
-
-
-@contextmanager
-def counting_statements(app):
-    statements = []
-
-    def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", before_cursor_execute)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before_cursor_execute)
 
 
 @pytest.fixture

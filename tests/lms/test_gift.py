@@ -1,13 +1,13 @@
 """GIFT import and export: Moodle's own fixture gives exactly the expected JSON, everything round-trips,
 and a file with a mistake reports the line and the question and yields nothing."""
 import json
-import math
 import os
 from pathlib import Path
 
 import pytest
 
 from lms.quizzes import gift
+from tests.conftest import same, without_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "questions"
@@ -16,23 +16,6 @@ DOCUMENTATION_KEYS = {"evidence", "note"}
 # Fields the parser adds beyond expected.json: where the question starts, and the formats of
 # true/false feedback, which expected.json does not name.
 EXTRA_KEYS = {"line", "feedback_true_format", "feedback_false_format"}
-
-
-def same(actual, expected):
-    """Equal, comparing floats with a 1e-9 tolerance."""
-    if isinstance(expected, float) or isinstance(actual, float):
-        return (isinstance(actual, (int, float)) and isinstance(expected, (int, float))
-                and not isinstance(actual, bool) and math.isclose(actual, expected, rel_tol=0, abs_tol=1e-9))
-    if isinstance(expected, dict):
-        return isinstance(actual, dict) and actual.keys() == expected.keys() and all(
-            same(actual[key], expected[key]) for key in expected)
-    if isinstance(expected, list):
-        return isinstance(actual, list) and len(actual) == len(expected) and all(map(same, actual, expected))
-    return type(actual) is type(expected) and actual == expected
-
-
-def without_lines(questions):
-    return [{key: value for key, value in question.items() if key != "line"} for question in questions]
 
 
 def assert_round_trip(questions):

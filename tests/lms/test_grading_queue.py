@@ -3,7 +3,6 @@ grading an essay (score, progress, audit), kinds that plugins add, access and st
 import shutil
 from datetime import timedelta
 
-import flask_migrate
 import pytest
 from sqlalchemy import select
 
@@ -17,9 +16,8 @@ from lms.extensions import db
 from lms.progress.models import FAILED, IN_PROGRESS, PASSED, Progress
 from lms.quizzes import services as quizzes
 from lms.quizzes.models import Attempt, Response
-from tests.conftest import FIXTURES, csrf_token
-from tests.lms.test_enrollments import counting_statements
-from tests.lms.test_plugins import EXAMPLE, build, dispose, install, sign_in
+from tests.conftest import FIXTURES, counting_statements, csrf_token
+from tests.lms.test_plugins import example_app, example_installed, sign_in  # noqa: F401 (fixtures)
 
 COURSE, OTHER = "quiz-course", "other-quiz-course"
 QUIZ = "basics-quiz"
@@ -340,16 +338,6 @@ def test_a_withdrawn_instructor_loses_access(app, client, teacher):
 def test_the_core_registers_the_essay_kind(app):
     kinds = app.extensions["lms_plugins"].grading_kinds
     assert kinds["quiz.essay"].key == "quiz.essay"
-
-
-@pytest.fixture
-def example_app(tmp_path, monkeypatch):
-    install(tmp_path, monkeypatch, "kelisim-example", "1.2.3", {"example": EXAMPLE})
-    app = build(tmp_path, ["example"])
-    with app.app_context():
-        flask_migrate.upgrade()
-    yield app
-    dispose(app)
 
 
 def test_a_plugins_kind_appears_in_the_queue_beside_the_essays(example_app):

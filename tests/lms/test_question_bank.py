@@ -4,18 +4,17 @@ import io
 import itertools
 import json
 import re
-from contextlib import contextmanager
 from html import unescape
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from lms.courses.models import Course
 from lms.enrollments.models import Enrollment
 from lms.extensions import db
 from lms.quizzes import services as quizzes
 from lms.quizzes.models import Question, QuestionCategory
-from tests.conftest import FIXTURES, csrf_token
+from tests.conftest import FIXTURES, counting_statements, csrf_token
 
 SLUGS = itertools.count(1)
 
@@ -85,22 +84,6 @@ def row_html(html, number):
     """The HTML of answer row `number` (1-based) of a question form."""
     pieces = re.split(r"<legend>Row \d+</legend>", html)
     return pieces[number]
-
-
-@contextmanager
-def counting_statements(app):
-    statements = []
-
-    def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", before_cursor_execute)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before_cursor_execute)
 
 
 @pytest.fixture
@@ -628,6 +611,7 @@ def bank_statements(app, client, bank, count):
     with counting_statements(app) as statements:
         response = client.get(f"{bank.url}?category={bank.category_id}")
     assert response.status_code == 200
+    assert any("FROM questions" in statement for statement in statements)  # the listener sees the page's queries
     return len(statements)
 
 

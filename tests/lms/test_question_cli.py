@@ -2,7 +2,6 @@
 round-trips through GIFT into another course; a file with an error imports nothing."""
 import itertools
 import json
-import math
 import os
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from sqlalchemy import func, select
 from lms.courses.models import Course
 from lms.extensions import db
 from lms.quizzes.models import Question, QuestionCategory
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, same
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFORMANCE = Path(os.environ.get("LMS_CONFORMANCE_DIR") or ROOT.parent / "shared" / "conformance") / "gift"
@@ -20,19 +19,6 @@ DOCUMENTATION_KEYS = {"evidence", "note"}
 # Fields of the export beyond expected.json: the category, and the formats of true/false feedback.
 EXTRA_KEYS = {"category", "feedback_true_format", "feedback_false_format"}
 SLUGS = itertools.count(1)
-
-
-def same(actual, expected):
-    """Equal, comparing floats with a 1e-9 tolerance."""
-    if isinstance(expected, float) or isinstance(actual, float):
-        return (isinstance(actual, (int, float)) and isinstance(expected, (int, float))
-                and not isinstance(actual, bool) and math.isclose(actual, expected, rel_tol=0, abs_tol=1e-9))
-    if isinstance(expected, dict):
-        return isinstance(actual, dict) and actual.keys() == expected.keys() and all(
-            same(actual[key], expected[key]) for key in expected)
-    if isinstance(expected, list):
-        return isinstance(actual, list) and len(actual) == len(expected) and all(map(same, actual, expected))
-    return type(actual) is type(expected) and actual == expected
 
 
 def make_course(app):

@@ -16,8 +16,8 @@ from lms.extensions import db
 from lms.progress.models import PASSED, Progress
 from lms.quizzes import gift, services as quizzes
 from lms.quizzes.models import ABANDONED, FINISHED, OVERDUE, Attempt, Response
-from tests.conftest import FIXTURES, csrf_token
-from tests.lms.test_api import api, assert_error, count_statements, enroll_user  # noqa: F401 (api is a fixture)
+from tests.conftest import FIXTURES, counting_statements, csrf_token
+from tests.lms.test_api import api, assert_error, enroll_user  # noqa: F401 (api is a fixture)
 
 MATCHES = {
     "Caucus": "A private meeting with one party",
@@ -536,7 +536,8 @@ def test_an_open_attempt_reads_in_a_fixed_number_of_statements(app, client, api)
         user, headers = learner(app, api, quiz)
         attempt = start(client, quiz, headers)
         save(client, attempt["id"], {str(slot): 0 for slot in range(len(attempt["questions"]))}, headers)
-        with count_statements(app) as statements:
+        with counting_statements(app) as statements:
             assert client.get(f"/api/v1/attempts/{attempt['id']}", headers=headers).status_code == 200
+        assert any("FROM quiz_responses" in statement for statement in statements)  # the listener sees the request's queries
         counts.append(len(statements))
     assert counts[0] == counts[1]

@@ -4,7 +4,7 @@ starts make one attempt, starting writes no shared row, submitting is one transa
 import threading
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from lms.audit.models import AuditEntry
 from lms.auth.models import User
@@ -13,7 +13,7 @@ from lms.progress.models import Progress
 from lms.quizzes import grading
 from lms.quizzes.models import FINISHED, Attempt, Response
 from tests import databases
-from tests.conftest import PASSWORD, csrf_token
+from tests.conftest import PASSWORD, counting_statements, csrf_token
 from tests.lms.test_api import bearer, enroll_user, make_token
 from tests.lms.test_quiz_api import make_quiz
 
@@ -136,19 +136,9 @@ def test_twenty_concurrent_starts_by_one_learner_make_one_attempt(own_app):
 def test_many_learners_starting_at_once_update_no_shared_row(own_app):
     quiz = make_quiz(own_app, QUESTIONS, time_limit=600)
     people = learners(own_app, quiz, THREADS)
-    updates = []
-
-    def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("UPDATE"):
-            updates.append(statement)
-
-    with own_app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", before_cursor_execute)
-    try:
+    with counting_statements(own_app, everything=True) as statements:
         results = at_once(lambda number: start(own_app, quiz, people[number][1]))
-    finally:
-        event.remove(engine, "before_cursor_execute", before_cursor_execute)
+    updates = [statement for statement in statements if statement.lstrip().upper().startswith("UPDATE")]
 
     assert len({attempt["id"] for attempt in results}) == THREADS
     assert all(attempt["number"] == 1 for attempt in results)
@@ -172,26 +162,11 @@ def submit_counted(app, quiz, slug, email, questions, right):
     answers = {str(slot): slot < right for slot in range(questions)}
     assert client.put(f"/api/v1/attempts/{attempt_id}/answers", json={"answers": answers}, headers=headers).status_code == 200
 
-    commits, statements = [], []
-    with app.app_context():
-        engine = db.engine
-
-    def on_commit(connection):
-        commits.append(connection)
-
-    def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "commit", on_commit)
-    event.listen(engine, "before_cursor_execute", before_cursor_execute)
-    try:
+    with counting_statements(app, everything=True) as statements:
         response = client.post(f"/api/v1/attempts/{attempt_id}/submit", headers=headers)
-    finally:
-        event.remove(engine, "commit", on_commit)
-        event.remove(engine, "before_cursor_execute", before_cursor_execute)
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_json()["attempt"]["score"] == right
-    return len(commits), len(statements)
+    return statements.commits, len(statements)
 
 
 def test_submitting_and_grading_twenty_questions_is_one_short_transaction(own_app):

@@ -16,20 +16,21 @@ from lms.progress.models import PASSED, Progress
 from lms.quiz_reports import services
 from lms.quizzes import services as quizzes
 from lms.quizzes.models import ABANDONED, FINISHED, IN_PROGRESS as OPEN_ATTEMPT, Attempt, Question, Response
-from tests.lms.test_enrollments import counting_statements
-from tests.lms.test_grading_queue import (
+from tests.conftest import counting_statements
+from tests.lms.test_grading_queue import (  # noqa: F401 (courses and teacher are fixtures)
     COURSE,
     ESSAY_SLOT,
     OTHER,
     RIGHT,
     add_learner,
     course_named,
+    courses,
     enroll,
     essay_of,
-    import_course,
     post,
     quiz_in,
     submit_attempt,
+    teacher,
 )
 from tests.lms.test_reports import read_csv, table_rows
 
@@ -40,20 +41,6 @@ STARTED = datetime(2025, 3, 1, 9, 0)
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def courses(app, tmp_path):
-    import_course(app, tmp_path)
-    import_course(app, tmp_path, OTHER)
-    return COURSE, OTHER
-
-
-@pytest.fixture
-def teacher(app, courses, login_as):
-    user = login_as("instructor")
-    enroll(app, user, COURSE, role="instructor")
-    return user
 
 
 def questions_named(names):
@@ -302,6 +289,7 @@ def test_the_attempts_page_takes_the_same_statements_however_many_attempts(app, 
     with counting_statements(app) as many:
         html = client.get(ATTEMPTS).get_data(as_text=True)
     assert "11 attempts" in html
+    assert any("FROM quiz_attempts" in statement for statement in few)  # the listener sees the page's queries
     assert len(many) == len(few), many
 
 

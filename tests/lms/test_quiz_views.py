@@ -7,11 +7,10 @@ in English, in this order, principle (multichoice, right: Voluntariness), confid
 (matching) and reflection (essay); time limit 600 s, 3 attempts, pass mark 60.
 """
 import re
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from lms.audit.models import AuditEntry
 from lms.auth.models import User, utcnow
@@ -23,7 +22,7 @@ from lms.extensions import db
 from lms.progress.models import PASSED, Progress
 from lms.quizzes import gift, services
 from lms.quizzes.models import ABANDONED, FINISHED, IN_PROGRESS, OVERDUE, Attempt, Question, Response
-from tests.conftest import FIXTURES, AuthActions, csrf_token
+from tests.conftest import FIXTURES, AuthActions, counting_statements, csrf_token
 
 RIGHT = {
     "principle": "Voluntariness",
@@ -177,23 +176,6 @@ def finished_count(app, user):
             select(func.count(Attempt.id)).join(Attempt.enrollment)
             .where(Attempt.state == FINISHED, Enrollment.user_id == user.id)
         )
-
-
-@contextmanager
-def counted_statements(app):
-    statements = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
-            statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 # --- start and resume -------------------------------------------------------------
@@ -682,9 +664,10 @@ def attempt_page_statements(app, client, quiz, text):
     slots = slots_by_name(app, attempt_id)
     put_answers(client, attempt_id, {str(slot): "x" for slot, kind, _o, _d in slots.values() if kind == "shortanswer"})
     client.get(f"/quizzes/attempts/{attempt_id}")
-    with counted_statements(app) as statements:
+    with counting_statements(app) as statements:
         response = client.get(f"/quizzes/attempts/{attempt_id}")
     assert response.status_code == 200
+    assert any("FROM quiz_responses" in statement for statement in statements)  # the listener sees the page's queries
     post(client, f"/quizzes/attempts/{attempt_id}/submit")
     return len(statements)
 

@@ -15,8 +15,9 @@ from lms.enrollments.models import Enrollment
 from lms.extensions import db
 from lms.progress.models import COMPLETED, FAILED, IN_PROGRESS, PASSED, STATUS_LABELS
 from lms.progress.services import course_figures, progress_of, record, spreadsheet_safe
+from tests.conftest import counting_statements
 from tests.lms import test_enrollments as people
-from tests.lms.test_enrollments import ROLES, add_people, counting_statements, make_course, sign_in
+from tests.lms.test_enrollments import ROLES, add_people, make_course, sign_in
 
 SLUG = "report-course"
 REPORT = f"/courses/{SLUG}/report"

@@ -5,7 +5,6 @@ browser never sends it by itself) or with the browser session, whose state-chang
 requests must carry the CSRF token in the X-CSRFToken header. Every error is
 {"error": {"code": ..., "message": ...}}.
 """
-import math
 from pathlib import Path
 
 from flask import Blueprint, current_app, g, jsonify, request, send_file
@@ -28,7 +27,7 @@ from lms.lessons.activity import MARK, VIEW, LessonType
 from lms.markdown import render_text
 from lms.progress.models import COMPLETED
 from lms.progress.services import course_activities, progress_of, record
-from lms.quizzes import grading, services as quizzes
+from lms.quizzes import review as reviews, services as quizzes
 from lms.quizzes.activity import QuizType
 from lms.quizzes.models import ABANDONED, FINISHED, Attempt
 from lms.database import writes
@@ -396,38 +395,20 @@ def utc_iso(value):
     return value.isoformat() + "Z" if value is not None else None
 
 
-def seconds_left(attempt, now):
-    if attempt.deadline_at is None:
-        return None
-    if attempt.state not in quizzes.OPEN:
-        return 0
-    return max(0, math.ceil((attempt.deadline_at - now).total_seconds()))
-
-
 def question_html(text, text_format):
     """Question and answer text as sanitised HTML, as the quiz pages show it."""
     return str(render_text(text, text_format)) if text else ""
 
 
-def shown_order(entry, count):
-    """Answer indexes in the order this attempt shows them (an answer added since is left out)."""
-    return [index for index in entry["order"] if index < count] or list(range(count))
+OUTCOME_WORDS = {"right": "correct", "wrong": "incorrect"}
 
 
 def revealed(attempt, now):
     """What of a finished attempt the review options show its learner; its staff see it all."""
-    settings = quizzes.settings_of(attempt.activity)
-    staff = attempt.enrollment.user_id != current_user.id
-    closed = bool(settings["close_at"]) and now > quizzes.parse_time(settings["close_at"])
-
-    def shown(when):
-        return attempt.state == FINISHED and (staff or when == "immediately" or (when == "after_close" and closed))
-
-    return {
-        "score": shown(settings["review_score"]),
-        "correct_answers": shown(settings["review_correct"]),
-        "feedback": shown(settings["review_feedback"]),
-    }
+    if attempt.state != FINISHED:
+        return {"score": False, "correct_answers": False, "feedback": False}
+    shown = reviews.reveals(attempt.activity, now, staff=attempt.enrollment.user_id != current_user.id)
+    return {"score": shown["score"], "correct_answers": shown["correct"], "feedback": shown["feedback"]}
 
 
 def attempt_json(attempt, now):
@@ -442,7 +423,7 @@ def attempt_json(attempt, now):
         "started_at": utc_iso(attempt.started_at),
         "deadline_at": utc_iso(attempt.deadline_at),
         "finished_at": utc_iso(attempt.finished_at),
-        "seconds_left": seconds_left(attempt, now),
+        "seconds_left": reviews.seconds_left(attempt, now),
         "review": review,
         "questions": [
             slot_json(slot, entry, questions[entry["question"]], responses.get(slot), review)
@@ -465,16 +446,16 @@ def slot_json(slot, entry, question, response, review):
         return item
     item["max_mark"] = question.default_mark
     if question.type == "multichoice":
-        order = shown_order(entry, len(data["answers"]))
+        order = reviews.shown_order(entry["order"], len(data["answers"]))
         item["multiple"] = not data.get("single", True)
         options = [data["answers"][index] for index in order]
         item["options"] = [question_html(option["text"], option["text_format"]) for option in options]
-        answer = shown_positions(order, answer)
+        answer = reviews.shown_positions(order, answer)
     elif question.type == "matching":
         pairs = data["pairs"]
         item["items"] = [
             {"key": str(index), "text": question_html(pairs[index]["question"], pairs[index]["question_format"])}
-            for index in shown_order(entry, len(pairs))
+            for index in reviews.shown_order(entry["order"], len(pairs))
             if pairs[index]["question"]
         ]
         item["choices"] = sorted({pair["answer"] for pair in pairs})  # never in the items' order
@@ -483,88 +464,23 @@ def slot_json(slot, entry, question, response, review):
         item["mark"] = response.mark if response else None
         item["outcome"] = outcome(response.fraction if response else None)
     if review["correct_answers"]:
-        item["correct_answer"] = correct_answer(question, entry)
+        item["correct_answer"] = reviews.correct_answer(question, entry["order"])
     if review["feedback"]:
         item["feedback"] = {
-            "answer": answer_feedback(question, response.answer if response else None),
+            "answer": [
+                question_html(text, text_format)
+                for text, text_format in reviews.answer_feedback(question, response.answer if response else None)
+            ],
             "general": question_html(question.general_feedback, question.general_feedback_format) or None,
             "comment": response.comment if response else None,
         }
     return item
 
 
-def shown_positions(order, stored):
-    """A stored multichoice answer (the question's own indexes) as the positions the learner saw."""
-    if stored is None:
-        return None
-    positions = [order.index(index) for index in (stored if isinstance(stored, list) else [stored]) if index in order]
-    return sorted(positions) if isinstance(stored, list) else (positions[0] if positions else None)
-
-
 def outcome(fraction):
-    if fraction is None:
-        return "pending"
-    return "correct" if fraction >= 1 else ("partial" if fraction > 0 else "incorrect")
-
-
-def correct_answer(question, entry):
-    """The right answer in the shape the learner answers with."""
-    data = question.data
-    if question.type == "multichoice":
-        order = shown_order(entry, len(data["answers"]))
-        fractions = [data["answers"][index]["fraction"] for index in order]
-        if data.get("single", True):
-            return fractions.index(max(fractions))
-        return [position for position, value in enumerate(fractions) if value > 0]
-    if question.type == "truefalse":
-        return data["correct"]
-    if question.type == "shortanswer":
-        return max(data["answers"], key=lambda item: item["fraction"])["text"] if data["answers"] else None
-    if question.type == "numerical":
-        exact = [item for item in data["answers"] if item["value"] != "*"]
-        best = max(exact, key=lambda item: item["fraction"]) if exact else None
-        return {"value": best["value"], "tolerance": best["tolerance"] or 0} if best else None
-    if question.type == "matching":
-        return {str(index): pair["answer"] for index, pair in enumerate(data["pairs"]) if pair["question"]}
-    return None
-
-
-def answer_feedback(question, answer):
-    """The feedback the author wrote for the answers given, as HTML."""
-    data = question.data
-    if answer is None:
-        return []
-    if question.type == "multichoice":
-        chosen = answer if isinstance(answer, list) else [answer]
-        items = [data["answers"][index] for index in chosen if isinstance(index, int) and 0 <= index < len(data["answers"])]
-        return [question_html(item["feedback"], item["feedback_format"]) for item in items if item["feedback"]]
-    if question.type == "truefalse":
-        side = "true" if grading.truefalse({"correct": True}, answer) else "false"
-        text = data.get(f"feedback_{side}")
-        return [question_html(text, data.get(f"feedback_{side}_format", "moodle"))] if text else []
-    if question.type in ("shortanswer", "numerical"):
-        item = matched_answer(question, answer)
-        return [question_html(item["feedback"], item["feedback_format"])] if item and item["feedback"] else []
-    return []
-
-
-def matched_answer(question, answer):
-    """The short-answer or numerical answer that marked this response, as grading chose it."""
-    items = question.data["answers"]
-    if question.type == "shortanswer":
-        typed = " ".join(str(answer).split())
-        found = [item for item in items if grading.matches(item["text"], typed)]
-    else:
-        try:
-            value = float(str(answer).strip().replace(",", "."))
-        except ValueError:
-            value = None
-        found = [
-            item for item in items
-            if item["value"] != "*" and value is not None and abs(value - item["value"]) <= (item["tolerance"] or 0) + 1e-12
-        ]
-        found = found or [item for item in items if item["value"] == "*"]
-    return max(found, key=lambda item: item["fraction"]) if found else None
+    """The shared outcome in the API's words (correct/incorrect where the pages say right/wrong)."""
+    word = reviews.outcome(fraction)
+    return OUTCOME_WORDS.get(word, word)
 
 
 @bp.route("/quizzes/<int:activity_id>/attempts", methods=["POST"])

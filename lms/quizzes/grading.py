@@ -37,8 +37,15 @@ def truefalse(data, answer):
 
 
 def shortanswer(data, answer):
-    typed = " ".join(str(answer).split())
-    return max((item["fraction"] for item in data["answers"] if matches(item["text"], typed)), default=0.0)
+    item = shortanswer_item(data["answers"], answer)
+    return item["fraction"] if item else 0.0
+
+
+def shortanswer_item(answers, typed):
+    """The answer that marks a typed short answer: the best-scoring one it matches (the review shows its feedback)."""
+    typed = " ".join(str(typed).split())
+    found = [item for item in answers if matches(item["text"], typed)]
+    return max(found, key=lambda item: item["fraction"]) if found else None
 
 
 def matches(pattern, typed, case_sensitive=False):
@@ -49,19 +56,33 @@ def matches(pattern, typed, case_sensitive=False):
 
 
 def numerical(data, answer):
-    try:
-        value = float(str(answer).strip().replace(",", "."))
-    except ValueError:
+    if number(answer) is None:
         return 0.0
-    best = None
-    for item in data["answers"]:
-        if item["value"] == "*":
-            continue
-        if abs(value - item["value"]) <= (item["tolerance"] or 0) + 1e-12:
-            best = max(best if best is not None else -1.0, item["fraction"])
-    if best is not None:
-        return best
-    return next((item["fraction"] for item in data["answers"] if item["value"] == "*"), 0.0)
+    item = numerical_item(data["answers"], answer)
+    return item["fraction"] if item else 0.0
+
+
+def numerical_item(answers, typed):
+    """The answer that marks a typed number: the best-scoring one within tolerance, else the first "*" answer.
+
+    Text that is no number falls to "*" here; `numerical` still marks it 0.
+    """
+    value = number(typed)
+    found = [
+        item for item in answers
+        if item["value"] != "*" and value is not None and abs(value - item["value"]) <= (item["tolerance"] or 0) + 1e-12
+    ]
+    if found:
+        return max(found, key=lambda item: item["fraction"])
+    return next((item for item in answers if item["value"] == "*"), None)
+
+
+def number(typed):
+    """The typed number ("." or "," as decimal separator), or None."""
+    try:
+        return float(str(typed).strip().replace(",", "."))
+    except ValueError:
+        return None
 
 
 def matching(data, answer):

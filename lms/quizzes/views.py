@@ -21,7 +21,7 @@ from lms.enrollments import services as enrollments
 from lms.enrollments.models import TRAINEE
 from lms.extensions import db
 from lms.progress.services import progress_of
-from lms.quizzes import grading, services
+from lms.quizzes import review as reviews, services
 from lms.quizzes.forms import AnswerError, AttemptForm, answers_from_form, answers_from_json, sub_questions
 from lms.quizzes.models import FINISHED, IN_PROGRESS, STATE_LABELS, Attempt
 from lms.quizzes.services import QuizError
@@ -30,8 +30,7 @@ from lms.database import writes
 bp = Blueprint("quizzes", __name__, template_folder="templates", url_prefix="/quizzes")
 
 OWNER, STAFF = "owner", "staff"
-REVIEW_KINDS = ("score", "correct", "feedback")
-EVERYTHING = dict.fromkeys(REVIEW_KINDS, True)
+EVERYTHING = dict.fromkeys(reviews.REVIEW_KINDS, True)
 
 
 bp.add_app_template_filter(markdown.render_text, "quiz_text")
@@ -50,17 +49,8 @@ def quiz_staff(activity):
 
 @bp.app_template_global()
 def quiz_review(activity, now=None):
-    """What a learner may see of a closed attempt now: {"score": bool, "correct": bool, "feedback": bool}.
-
-    "after_close" needs the quiz's close date to have passed; a quiz without one never closes.
-    """
-    settings = services.settings_of(activity)
-    now = now or utcnow()
-    closed = bool(settings["close_at"]) and now > services.parse_time(settings["close_at"])
-    return {
-        kind: settings[f"review_{kind}"] == "immediately" or (settings[f"review_{kind}"] == "after_close" and closed)
-        for kind in REVIEW_KINDS
-    }
+    """What a learner may see of a closed attempt now: {"score": bool, "correct": bool, "feedback": bool}."""
+    return reviews.reveals(activity, now or utcnow())
 
 
 # --- what a page shows of one slot ----------------------------------------------------
@@ -173,23 +163,16 @@ def review_of(slot, options, graded):
         review.mark = response.mark
     if options["correct"]:
         if graded:
-            review.outcome = outcome(fraction)
+            review.outcome = reviews.outcome(fraction)
         review.right = right_answers(question)
         if question.type == "multichoice":
-            answers = question.data["answers"]
-            review.right_choices = {shown for shown, original in enumerate(slot.order) if answers[original]["fraction"] > 0}
+            review.right_choices = set(reviews.right_positions(slot.order, question.data["answers"]))
     if options["feedback"]:
-        review.feedback = answer_feedback(question, slot.stored)
+        review.feedback = reviews.answer_feedback(question, slot.stored)
         if question.general_feedback:
             review.general = (question.general_feedback, question.general_feedback_format)
         review.comment = response.comment if response is not None else None
     return review
-
-
-def outcome(fraction):
-    if fraction is None:
-        return "pending"
-    return "right" if fraction >= 0.9999 else ("partial" if fraction > 0 else "wrong")
 
 
 def right_answers(question):
@@ -200,46 +183,13 @@ def right_answers(question):
     if question.type == "truefalse":
         return [(_("True") if data["correct"] else _("False"), "plain")]
     if question.type == "shortanswer":
-        best = max((answer["fraction"] for answer in data["answers"]), default=0)
-        return [(answer["text"], "plain") for answer in data["answers"] if best and answer["fraction"] == best]
+        return [(answer["text"], "plain") for answer in reviews.top_answers(data["answers"]) if answer["fraction"]]
     if question.type == "numerical":
         return [
             (f"{answer['value']:g} ± {answer['tolerance']:g}" if answer["tolerance"] else f"{answer['value']:g}", "plain")
-            for answer in data["answers"] if answer["value"] != "*" and answer["fraction"] == 1
+            for answer in reviews.exact_answers(data["answers"]) if answer["fraction"] == 1
         ]
     return []
-
-
-def answer_feedback(question, answer):
-    """The author's feedback on the answer given, as [(text, format)]."""
-    data = question.data
-    if answer is None or answer == "" or answer == []:
-        return []
-    if question.type == "multichoice":
-        picked = answer if isinstance(answer, list) else [answer]
-        chosen = [data["answers"][index] for index in picked if isinstance(index, int) and 0 <= index < len(data["answers"])]
-    elif question.type == "truefalse":
-        key = "feedback_true" if answer is True else "feedback_false"
-        chosen = [{"feedback": data.get(key, ""), "feedback_format": data.get(f"{key}_format", "moodle")}]
-    elif question.type == "shortanswer":
-        typed = " ".join(str(answer).split())
-        chosen = [next((item for item in data["answers"] if grading.matches(item["text"], typed)), {})]
-    elif question.type == "numerical":
-        chosen = [numerical_match(data["answers"], answer)]
-    else:
-        chosen = []
-    return [(item["feedback"], item.get("feedback_format", "moodle")) for item in chosen if item.get("feedback")]
-
-
-def numerical_match(answers, typed):
-    try:
-        value = float(str(typed).strip().replace(",", "."))
-    except ValueError:
-        value = None
-    for item in answers:
-        if item["value"] != "*" and value is not None and abs(value - item["value"]) <= (item["tolerance"] or 0) + 1e-12:
-            return item
-    return next((item for item in answers if item["value"] == "*"), {})
 
 
 # --- access ---------------------------------------------------------------------------
@@ -276,12 +226,6 @@ def own_attempt(attempt_id):
     if role != OWNER or not attempt.enrollment.is_active:
         abort(403)
     return attempt
-
-
-def remaining_seconds(attempt, now):
-    if attempt.deadline_at is None:
-        return None
-    return max(0, int((attempt.deadline_at - now).total_seconds()))
 
 
 # --- pages ----------------------------------------------------------------------------
@@ -351,7 +295,7 @@ def attempt_page(attempt, error=None, status=200):
         activity=attempt.activity,
         course=attempt.activity.course,
         slots=attempt_slots(attempt) if attempt.state == IN_PROGRESS else [],
-        remaining=remaining_seconds(attempt, now),
+        remaining=reviews.seconds_left(attempt, now),
         form=AttemptForm(),
         error=error,
     ), status)
@@ -414,7 +358,7 @@ def save_json(attempt_id):
         finish_refusal(error)
         return jsonify(error=str(error), state=attempt.state), error.status
     db.session.commit()
-    return jsonify(saved=True, state=attempt.state, saved_at=now.isoformat() + "Z", remaining=remaining_seconds(attempt, now))
+    return jsonify(saved=True, state=attempt.state, saved_at=now.isoformat() + "Z", remaining=reviews.seconds_left(attempt, now))
 
 
 @bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
@@ -460,7 +404,7 @@ def review(attempt_id):
         db.session.commit()
         if attempt.state in services.OPEN:
             return redirect(url_for(".attempt", attempt_id=attempt.id))
-        options = quiz_review(attempt.activity, now)
+        options = reviews.reveals(attempt.activity, now)
     else:
         options = EVERYTHING
     return render_template(

@@ -247,7 +247,15 @@ class RowsForm(QuestionForm):
         return {**item, "category": category_id, cls.rows_field: existing + [{}] * EXTRA_ROWS}
 
 
-class MultichoiceForm(RowsForm):
+class AnswersForm(RowsForm):
+    """Question types whose rows are answers; a new one starts with a row worth 100%."""
+
+    @classmethod
+    def blank(cls, category_id):
+        return {"category": category_id, "answers": [{"weight": "100"}]}
+
+
+class MultichoiceForm(AnswersForm):
     kind, rows_field, row_form = "multichoice", "answers", ChoiceRow
     single = SelectField(_l("Answers"), choices=[("one", _l("One answer only")), ("several", _l("Several answers"))],
                          description=_l("With several answers, the positive grades add up to 100%; "
@@ -261,27 +269,15 @@ class MultichoiceForm(RowsForm):
     def initial(cls, item, category_id):
         return {**super().initial(item, category_id), "single": "one" if item["single"] else "several"}
 
-    @classmethod
-    def blank(cls, category_id):
-        return {"category": category_id, "answers": [{"weight": "100"}]}
 
-
-class ShortAnswerForm(RowsForm):
+class ShortAnswerForm(AnswersForm):
     kind, rows_field, row_form = "shortanswer", "answers", ShortAnswerRow
     answers = rows(ShortAnswerRow, _l("Accepted answers"))
 
-    @classmethod
-    def blank(cls, category_id):
-        return {"category": category_id, "answers": [{"weight": "100"}]}
 
-
-class NumericalForm(RowsForm):
+class NumericalForm(AnswersForm):
     kind, rows_field, row_form = "numerical", "answers", NumericalRow
     answers = rows(NumericalRow, _l("Accepted answers"))
-
-    @classmethod
-    def blank(cls, category_id):
-        return {"category": category_id, "answers": [{"weight": "100"}]}
 
 
 class MatchingForm(RowsForm):

@@ -284,6 +284,7 @@ def save_answers(attempt, answers, now=None):
     if attempt.state != IN_PROGRESS or not move(attempt, (IN_PROGRESS,), IN_PROGRESS):
         raise QuizError(_("This attempt is already finished."), 409)
     responses = {response.slot: response for response in attempt.responses}
+    questions = {question.id: question for question in load_questions(attempt)} if answers else {}
     for key, value in answers.items():
         slot = int(key) if str(key).isdigit() else -1
         if not 0 <= slot < len(attempt.layout):
@@ -292,15 +293,14 @@ def save_answers(attempt, answers, now=None):
         if response is None:
             response = Response(attempt=attempt, slot=slot, question_id=attempt.layout[slot]["question"])
             db.session.add(response)
-        response.answer = unshuffle(attempt, slot, value)
+        response.answer = unshuffle(attempt.layout[slot], questions[attempt.layout[slot]["question"]], value)
         response.saved_at = now
     return attempt
 
 
-def unshuffle(attempt, slot, value):
+def unshuffle(entry, question, value):
     """The learner picks answers by their shown position; store the question's own index."""
-    order = attempt.layout[slot]["order"]
-    question = db.session.get(Question, attempt.layout[slot]["question"])
+    order = entry["order"]
     if question.type != "multichoice" or not order:
         return value
     shown = value if isinstance(value, list) else [value]
